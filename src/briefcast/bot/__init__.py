@@ -1,0 +1,1 @@
+"""Chat bots: platform-neutral commands and the Telegram / Slack adapters."""

@@ -1,0 +1,204 @@
+"""Typed settings: ``config/briefcast.toml`` (optional) overlaid by environment variables.
+
+Environment always wins. Secrets are wrapped in :class:`Secret`, whose ``repr``
+and ``str`` never show the value, so settings can be logged safely.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from briefcast.errors import ConfigError
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _secret(v: str | None) -> Secret:
+    return Secret(v or "")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: Secret = field(default_factory=lambda: Secret(""))
+    api_url: str = ""  # PTB base_url form, e.g. http://127.0.0.1:8081/bot
+    webhook_url: str = ""
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    commands_per_minute: int = 20
+    operators: tuple[str, ...] = ()  # Telegram user ids allowed to publish
+    paid_broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: Secret = field(default_factory=lambda: Secret(""))
+    app_token: Secret = field(default_factory=lambda: Secret(""))
+    signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    client_id: str = ""
+    client_secret: Secret = field(default_factory=lambda: Secret(""))
+    api_url: str = ""  # slack-sdk base_url form, e.g. http://127.0.0.1:8082/api/
+    subscribe_permission: str = "anyone"  # anyone | admins | users
+    subscribe_users: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    grace_hours: float = 6.0
+    max_attempts: int = 8
+    concurrency: int = 32
+    lease_seconds: float = 120.0
+    telegram_global_per_second: float = 30.0
+    telegram_paid_per_second: float = 1000.0
+    telegram_chat_per_second: float = 1.0
+    telegram_group_per_minute: float = 20.0
+    slack_channel_per_second: float = 1.0
+    variant: str = "full"  # full | compact
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./data/briefcast.db"
+    default_language: str = "zh"
+    default_timezone: str = "Asia/Shanghai"
+    default_time: str = "08:00"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    api_token: Secret = field(default_factory=lambda: Secret(""))
+    log_json: bool = False
+    log_level: str = "INFO"
+    sample_issue: str = ""
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    sources: tuple[Mapping[str, Any], ...] = ()
+    config_file: str = ""
+
+    def validate(self) -> Settings:
+        if self.default_language not in ("zh", "en"):
+            raise ConfigError(f"default_language must be 'zh' or 'en', not {self.default_language!r}")
+        try:
+            ZoneInfo(self.default_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"default_timezone {self.default_timezone!r} is not an IANA time zone") from None
+        if not _HHMM.match(self.default_time):
+            raise ConfigError(f"default_time must be HH:MM, not {self.default_time!r}")
+        if self.slack.subscribe_permission not in ("anyone", "admins", "users"):
+            raise ConfigError("slack.subscribe_permission must be anyone, admins or users")
+        return self
+
+
+def _split(v: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in re.split(r"[,\s]+", v) if x.strip())
+
+
+def _bool(v: str) -> bool:
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _coerce(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep only known keys of a settings dataclass, wrapping secrets and tuples."""
+    out: dict[str, Any] = {}
+    known = {f.name: f for f in fields(cls)}
+    for k, v in data.items():
+        f = known.get(k)
+        if f is None or isinstance(v, dict):
+            continue
+        if "Secret" in str(f.type):
+            out[k] = Secret(str(v))
+        elif "tuple" in str(f.type):
+            out[k] = tuple(str(x) for x in v) if isinstance(v, list) else _split(str(v))
+        else:
+            out[k] = v
+    return out
+
+
+def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
+    """Settings from the TOML file (``$BRIEFCAST_CONFIG`` or ``config/briefcast.toml``) and ``env``."""
+    env = os.environ if env is None else env
+    path = Path(config_file or env.get("BRIEFCAST_CONFIG") or "config/briefcast.toml")
+    raw: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    elif config_file or env.get("BRIEFCAST_CONFIG"):
+        raise ConfigError(f"config file {path} does not exist")
+
+    top = _coerce(Settings, raw.get("briefcast", {}))
+    tg = _coerce(TelegramSettings, raw.get("telegram", {}))
+    sl = _coerce(SlackSettings, raw.get("slack", {}))
+    dl = _coerce(DeliverySettings, raw.get("delivery", {}))
+
+    def put(d: dict[str, Any], key: str, name: str, conv: Any = str) -> None:
+        if env.get(name):
+            d[key] = conv(env[name])
+
+    put(top, "database_url", "BRIEFCAST_DATABASE_URL")
+    put(top, "default_language", "BRIEFCAST_DEFAULT_LANGUAGE")
+    put(top, "default_timezone", "BRIEFCAST_DEFAULT_TIMEZONE")
+    put(top, "default_time", "BRIEFCAST_DEFAULT_TIME")
+    put(top, "http_host", "BRIEFCAST_HTTP_HOST")
+    put(top, "http_port", "BRIEFCAST_HTTP_PORT", int)
+    put(top, "api_token", "BRIEFCAST_API_TOKEN", _secret)
+    put(top, "log_json", "BRIEFCAST_LOG_JSON", _bool)
+    put(top, "log_level", "BRIEFCAST_LOG_LEVEL")
+    put(tg, "token", "TELEGRAM_BOT_TOKEN", _secret)
+    put(tg, "api_url", "BRIEFCAST_TELEGRAM_API_URL")
+    put(tg, "webhook_url", "BRIEFCAST_TELEGRAM_WEBHOOK_URL")
+    put(tg, "webhook_secret", "BRIEFCAST_TELEGRAM_WEBHOOK_SECRET", _secret)
+    put(tg, "operators", "BRIEFCAST_TELEGRAM_OPERATORS", _split)
+    put(tg, "paid_broadcast", "BRIEFCAST_TELEGRAM_PAID_BROADCAST", _bool)
+    put(sl, "bot_token", "SLACK_BOT_TOKEN", _secret)
+    put(sl, "app_token", "SLACK_APP_TOKEN", _secret)
+    put(sl, "signing_secret", "SLACK_SIGNING_SECRET", _secret)
+    put(sl, "client_id", "SLACK_CLIENT_ID")
+    put(sl, "client_secret", "SLACK_CLIENT_SECRET", _secret)
+    put(sl, "api_url", "BRIEFCAST_SLACK_API_URL")
+    put(sl, "operators", "BRIEFCAST_SLACK_OPERATORS", _split)
+
+    try:
+        settings = Settings(
+            **top,
+            telegram=TelegramSettings(**tg),
+            slack=SlackSettings(**sl),
+            delivery=DeliverySettings(**dl),
+            sources=tuple(raw.get("source", ())),
+            config_file=str(path) if path.is_file() else "",
+        )
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"invalid configuration: {e}") from None
+    return settings.validate()

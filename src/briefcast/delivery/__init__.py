@@ -1,0 +1,1 @@
+"""Delivery engine: outbox rows claimed by workers, rate limits, retries, transports."""

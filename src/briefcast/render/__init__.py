@@ -1,0 +1,1 @@
+"""Pure renderers: model -> platform payloads (Telegram HTML, Slack Block Kit, plain text)."""
