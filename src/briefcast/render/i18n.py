@@ -1,0 +1,56 @@
+"""The few user-facing strings the renderers and composers produce, in Chinese and English.
+
+Kept in one table so a missing translation is a test failure rather than a
+half-English reply in a Chinese chat. Anything that is not Chinese falls back
+to English.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_STRINGS: Final[dict[str, dict[str, str]]] = {
+    "source": {"zh": "来源：{who}", "en": "Source: {who}"},
+    "links": {"zh": "🔗 {n} 个链接", "en": "🔗 {n} links"},
+    "links_one": {"zh": "🔗 {n} 个链接", "en": "🔗 {n} link"},
+    "more_groups": {"zh": "另有 {n} 个小节未显示", "en": "{n} more groups not shown"},
+    "more_groups_one": {"zh": "另有 {n} 个小节未显示", "en": "{n} more group not shown"},
+    "topics": {"zh": "主题：", "en": "Topics: "},
+    "sectors": {"zh": "板块", "en": "Sectors"},
+    "keywords_title": {"zh": "🔑 今日关键词", "en": "🔑 Keywords"},
+    "no_keywords": {"zh": "本期没有关键词。", "en": "This issue has no keywords."},
+    "keyword_title": {"zh": "🔎 关键词：{kw}", "en": "🔎 Keyword: {kw}"},
+    "keyword_none": {
+        "zh": "本期没有提到“{kw}”的段落。",
+        "en": "No passage in this issue mentions “{kw}”.",
+    },
+    "keyword_count": {"zh": "共 {n} 处提及", "en": "{n} mentions"},
+    "keyword_count_one": {"zh": "共 {n} 处提及", "en": "{n} mention"},
+    "takeaways_title": {"zh": "💡 核心启示", "en": "💡 Takeaways"},
+    "no_takeaways": {"zh": "本期没有总结要点。", "en": "This issue has no takeaways."},
+    "no_sections": {"zh": "本期没有板块内容。", "en": "This issue has no sections."},
+    "table_links": {"zh": "表格链接：", "en": "Links in the table: "},
+}
+
+
+def is_zh(lang: str) -> bool:
+    """True for any Chinese locale tag (``zh``, ``zh-CN``, ``zh_TW``…)."""
+    return lang.lower().startswith("zh")
+
+
+def t(key: str, lang: str, /, **values: object) -> str:
+    """The string ``key`` in ``lang`` (zh or en), formatted with ``values``.
+
+    A count ``n == 1`` picks the ``_one`` variant when there is one, so English
+    says "1 link" and not "1 links".
+    """
+    if values.get("n") == 1 and f"{key}_one" in _STRINGS:
+        key = f"{key}_one"
+    entry = _STRINGS[key]
+    template = entry["zh"] if is_zh(lang) else entry["en"]
+    return template.format(**values)
+
+
+def languages_complete() -> bool:
+    """Every string has both a Chinese and an English form (checked by the tests)."""
+    return all({"zh", "en"} <= set(v) for v in _STRINGS.values())

@@ -1,0 +1,90 @@
+"""Validate Telegram HTML with TDLib's own parser (``parseTextEntities``) — offline, via ``tdjson``.
+
+Telegram's Bot API server parses ``parse_mode=HTML`` with TDLib; running the
+same parser in tests catches "can't parse entities" before a real chat does.
+``tdjson`` is a dev dependency, imported on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Protocol, cast
+
+MAX_TEXT = 4096
+MAX_ENTITIES = 100
+MAX_CALLBACK_BYTES = 64
+
+
+class _Execute(Protocol):
+    def __call__(self, request: bytes, /) -> bytes | None: ...
+
+
+@cache
+def _td_execute() -> _Execute:
+    """``tdjson.td_execute`` with TDLib's logging silenced (it writes to stderr otherwise)."""
+    import tdjson  # dev dependency: imported lazily so production never needs it
+
+    execute = cast(_Execute, tdjson.td_execute)
+    execute(json.dumps({"@type": "setLogVerbosityLevel", "new_verbosity_level": 0}).encode())
+    return execute
+
+
+def td_execute(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Run one synchronous TDLib request and decode its answer."""
+    raw = _td_execute()(json.dumps(request).encode())
+    if raw is None:
+        raise AssertionError(f"TDLib returned nothing for {request.get('@type')!r}")
+    return cast(dict[str, Any], json.loads(raw))
+
+
+def parse_html_entities(text: str) -> dict[str, Any]:
+    """TDLib's ``formattedText`` for some Telegram HTML: ``{"text": ..., "entities": [...]}``.
+
+    Raises ``AssertionError`` carrying TDLib's message when the HTML is rejected.
+    """
+    result = td_execute(
+        {"@type": "parseTextEntities", "text": text, "parse_mode": {"@type": "textParseModeHTML"}}
+    )
+    if result.get("@type") == "error":
+        raise AssertionError(f"TDLib rejected the HTML: {result.get('message')}\n--- text ---\n{text[:2000]}")
+    return result
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_telegram_payload(payload: Mapping[str, Any]) -> None:
+    """Assert a ``sendMessage`` payload is one Telegram would accept and show.
+
+    Checks: HTML parses in TDLib; the visible text is not blank and 1..4096
+    UTF-16 units; at most 100 entities; link previews are off; keyboard buttons
+    have text and ``callback_data`` of at most 64 bytes (or a URL).
+    """
+    assert payload.get("parse_mode") == "HTML", f"parse_mode is {payload.get('parse_mode')!r}"
+    text = payload.get("text")
+    assert isinstance(text, str), "payload has no text"
+    parsed = parse_html_entities(text)
+    visible = str(parsed.get("text", ""))
+    assert visible.strip(), "the visible text is blank"
+    n = utf16_len(visible)
+    assert 1 <= n <= MAX_TEXT, f"visible text is {n} UTF-16 units (limit {MAX_TEXT})"
+    entities = parsed.get("entities", [])
+    assert len(entities) <= MAX_ENTITIES, f"{len(entities)} entities (limit {MAX_ENTITIES})"
+    assert payload.get("link_preview_options") == {"is_disabled": True}, "link previews are not disabled"
+    markup = payload.get("reply_markup")
+    if markup is not None:
+        rows = markup.get("inline_keyboard")
+        assert isinstance(rows, list) and rows, "reply_markup has no inline_keyboard rows"
+        for row in rows:
+            assert isinstance(row, list) and row, "empty keyboard row"
+            for button in row:
+                assert str(button.get("text", "")).strip(), f"button without text: {button}"
+                if "url" in button:
+                    continue
+                data = button.get("callback_data")
+                assert isinstance(data, str) and data, f"button without callback_data or url: {button}"
+                size = len(data.encode())
+                assert size <= MAX_CALLBACK_BYTES, f"callback_data {data!r} is {size} bytes"
