@@ -1,0 +1,141 @@
+"""Bot reply strings in Chinese and English, kept in one table so both stay in step."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+
+def pick_language(code: str | None, default: str = "zh") -> Lang:
+    """``zh*`` -> zh, any other language code -> en; no code -> the configured default."""
+    if not code:
+        return "zh" if default.startswith("zh") else "en"
+    return "zh" if code.lower().startswith("zh") else "en"
+
+
+# key -> (zh, en); str.format fields in braces.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "welcome_title": ("欢迎使用行业简报机器人", "Welcome to the sector briefing bot"),
+    "welcome_body": (
+        "我会把每期简报按板块推送给你。点下面的按钮查看最新一期的板块，或发送 {prefix}help 查看全部命令。"
+        "用 {prefix}subscribe 订阅每日推送。",
+        "I deliver each briefing issue by sector. Tap a button below to read a sector of the latest "
+        "issue, or send {prefix}help for every command. Use {prefix}subscribe for a daily digest.",
+    ),
+    "help_title": ("命令列表", "Commands"),
+    "help_footer": (
+        "私聊中直接发送板块名（如「能源」）也可以查看。群组中只有管理员可以修改订阅。",
+        "In a private chat you can also just send a sector name (e.g. \u201cenergy\u201d). "
+        "In groups only administrators can change subscriptions.",
+    ),
+    "sectors_title": ("板块", "Sectors"),
+    "alias": ("别名", "alias"),
+    "no_issue": (
+        "还没有发布任何一期简报，请稍后再来。",
+        "No issue has been published yet. Please check back later.",
+    ),
+    "no_section": (
+        "本期（{issue}）没有「{sector}」板块。",
+        "This issue ({issue}) has no \u201c{sector}\u201d section.",
+    ),
+    "no_keywords": ("本期没有关键词。", "This issue has no keywords."),
+    "no_takeaways": ("本期没有要点总结。", "This issue has no takeaways."),
+    "issue_not_found": (
+        "找不到简报「{ref}」。请用日期（2026-11-28）或编号。",
+        "No issue matches \u201c{ref}\u201d. Use a date (2026-11-28) or an id.",
+    ),
+    "search_title": ("搜索：{query}", "Search: {query}"),
+    "search_none": ("没有找到与「{query}」相关的内容。", "Nothing found for \u201c{query}\u201d."),
+    "usage": ("用法：{usage}", "Usage: {usage}"),
+    "unknown_sector": (
+        "未知板块「{name}」。可选：{choices}",
+        "Unknown sector \u201c{name}\u201d. Choose from: {choices}",
+    ),
+    "bad_time": (
+        "时间「{value}」无效，请用 24 小时制 HH:MM，例如 08:00。",
+        "\u201c{value}\u201d is not a valid time; use 24-hour HH:MM, e.g. 08:00.",
+    ),
+    "bad_timezone": (
+        "时区「{value}」无效，请用 Area/City 形式，例如 Asia/Shanghai。",
+        "\u201c{value}\u201d is not a known time zone; use Area/City, e.g. Europe/Berlin.",
+    ),
+    "missing_args": ("缺少参数。", "Missing argument."),
+    "unexpected_arg": ("无法理解参数「{value}」。", "Did not understand \u201c{value}\u201d."),
+    "unknown_command": (
+        "未知命令。发送 {prefix}help 查看全部命令。",
+        "Unknown command. Send {prefix}help to see every command.",
+    ),
+    "plain_hint": (
+        "发送板块名（如「能源」「AI」）或 {prefix}help 查看命令。",
+        "Send a sector name (e.g. \u201cenergy\u201d, \u201cAI\u201d) or {prefix}help for the commands.",
+    ),
+    "rate_limited": (
+        "请求太频繁了，请一分钟后再试。",
+        "You are sending commands too fast; please wait a minute.",
+    ),
+    "internal_error": (
+        "抱歉，处理时出了点问题，请稍后再试。",
+        "Sorry, something went wrong on our side. Please try again later.",
+    ),
+    "not_admin": (
+        "只有本群管理员可以修改本群的订阅。",
+        "Only administrators of this chat can change its subscriptions.",
+    ),
+    "channel_not_found": (
+        "找不到频道「{ref}」。请确认名称正确，并已把机器人添加为该频道的管理员。",
+        "Could not find the channel \u201c{ref}\u201d. "
+        "Check the name and add the bot to it as an administrator.",
+    ),
+    "channel_not_admin": (
+        "你不是「{title}」的管理员，不能修改它的订阅。",
+        "You are not an administrator of \u201c{title}\u201d, so you cannot change its subscriptions.",
+    ),
+    "channel_cannot_post": (
+        "机器人无法在「{title}」发消息。请把机器人设为管理员并授予发布消息权限。",
+        "The bot cannot post in \u201c{title}\u201d. "
+        "Make it an administrator with permission to post messages.",
+    ),
+    "target_here_only": (
+        "这里不能管理其他聊天的订阅，请在与机器人的私聊中操作。",
+        "Other chats' subscriptions are managed from your private chat with the bot.",
+    ),
+    "subscribed": (
+        "已订阅{where}：{sectors}，{schedule}。",
+        "Subscribed{where}: {sectors}, {schedule}.",
+    ),
+    "schedule_daily": ("每天 {time}（{tz}）推送", "delivered daily at {time} ({tz})"),
+    "schedule_publish": ("每期发布时立即推送", "delivered as soon as each issue is published"),
+    "unsubscribed": ("已取消订阅{where}：{sectors}。", "Unsubscribed{where}: {sectors}."),
+    "unsubscribed_all": ("已取消{where}的全部订阅。", "Removed every subscription{where}."),
+    "not_subscribed": (
+        "{where_cap}还没有订阅。发送 {prefix}subscribe 开始订阅。",
+        "{where_cap}has no subscription yet. Send {prefix}subscribe to start one.",
+    ),
+    "where_here": ("", ""),
+    "where_chat": ("「{title}」", " \u201c{title}\u201d"),
+    "where_here_cap": ("本聊天", "This chat "),
+    "schedule_set": ("已更新{where}的推送时间：{schedule}。", "Updated the schedule{where}: {schedule}."),
+    "subs_title": ("订阅", "Subscriptions"),
+    "subs_none": (
+        "没有订阅。发送 {prefix}subscribe 订阅本聊天，"
+        "或 {prefix}subscribe @频道 energy 08:00 订阅你管理的频道。",
+        "No subscriptions. Send {prefix}subscribe for this chat, or {prefix}subscribe @channel energy 08:00 "
+        "for a channel you manage.",
+    ),
+    "subs_this_chat": ("本聊天", "this chat"),
+    "subs_topic": ("话题 {thread}", "topic {thread}"),
+    "subs_toggle_hint": ("点按钮开关板块。", "Tap a button to switch a sector on or off."),
+    "toggled_on": ("已开启：{sector}", "On: {sector}"),
+    "toggled_off": ("已关闭：{sector}", "Off: {sector}"),
+    "button_expired": ("这个按钮已失效。", "This button has expired."),
+    "all_sectors": ("全部板块", "all sectors"),
+    "keyword_gone": ("这个关键词已不在当前一期中。", "That keyword is no longer in the current issue."),
+}
+
+
+def t(lang: Lang, key: str, **fields: object) -> str:
+    """The message ``key`` in ``lang`` with ``fields`` filled in."""
+    zh, en = MESSAGES[key]
+    template = zh if lang == "zh" else en
+    return template.format(**fields) if fields else template

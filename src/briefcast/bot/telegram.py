@@ -1,0 +1,492 @@
+"""Telegram adapter: python-telegram-bot v22 ``Application`` wiring around the command layer.
+
+The adapter only translates. An ``Update`` becomes a neutral
+:class:`~briefcast.bot.commands.Request`; the :class:`~briefcast.bot.commands.Reply`
+is rendered with :func:`briefcast.render.telegram.render` and sent with
+``bot.send_message(**payload)`` into the same chat and forum topic. Chat
+membership changes and group -> supergroup migrations update the store.
+
+Updates arrive by long polling (default) or, when ``settings.telegram.webhook_url``
+is set, through a route on the project's ASGI app (:meth:`TelegramBot.routes`):
+PTB's "custom webhook" pattern, ``Application`` built with ``updater=None`` and
+the route feeding ``application.update_queue``.
+
+Channel posts: a command posted in a channel is answered in the channel (only
+channel admins can post, so the sender is trusted, e.g. ``/subscribe energy``
+posted in the channel subscribes it). Non-command posts are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from starlette.requests import Request as HttpRequest
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from telegram import Bot as PtbBot
+from telegram import (
+    BotCommand,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
+from briefcast.briefing.model import Paragraph, Run
+from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
+from briefcast.config import Settings
+from briefcast.errors import ConfigError
+from briefcast.render import telegram as render_telegram
+from briefcast.render.document import Document
+from briefcast.store.records import ChatRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+ALLOWED_UPDATES: tuple[str, ...] = ("message", "channel_post", "callback_query", "my_chat_member")
+# Telegram's placeholder user for anonymous group admins ("GroupAnonymousBot").
+ANONYMOUS_ADMIN_ID = 1087968824
+TOAST_MAX = 200
+# Longest flood wait a chat reply waits out before giving up (the user can ask again).
+MAX_REPLY_RETRY_WAIT = 5.0
+
+PtbApp = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs contain the token: keep it at WARNING."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def build_application(settings: Settings, *, webhook: bool) -> PtbApp:
+    """Every ``Application.builder()`` choice in one place."""
+    token = settings.telegram.token.get()
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    builder = Application.builder().token(token)
+    api_url = settings.telegram.api_url.rstrip("/")
+    if api_url:
+        builder = builder.base_url(api_url)
+        if api_url.endswith("/bot"):
+            builder = builder.base_file_url(api_url[: -len("/bot")] + "/file/bot")
+    if webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+class TelegramOps:
+    """:class:`~briefcast.bot.commands.PlatformOps` on the Bot API (getChatMember, getChat)."""
+
+    def __init__(self, bot: PtbBot) -> None:
+        self.bot = bot
+
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        """Creator or administrator of the chat, per getChatMember; any API error counts as no."""
+        try:
+            member = await self.bot.get_chat_member(chat_id=int(chat_id), user_id=int(user_id))
+        except (TelegramError, ValueError) as e:
+            log.info("getChatMember(%s, %s) failed: %s", chat_id, user_id, e)
+            return False
+        return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+    async def resolve_channel(self, ref: str) -> ChannelInfo | None:
+        """``@name`` or a numeric id -> the group/channel, or None if the bot cannot see it."""
+        try:
+            chat = await self.bot.get_chat(chat_id=ref if ref.startswith("@") else int(ref))
+        except (TelegramError, ValueError) as e:
+            log.info("getChat(%s) failed: %s", ref, e)
+            return None
+        if chat.type == ChatType.PRIVATE:
+            return None
+        return ChannelInfo(
+            chat_id=str(chat.id), title=chat.title or chat.username or ref, kind=str(chat.type)
+        )
+
+    async def bot_can_post(self, chat_id: str) -> bool:
+        """Channels need an admin with can_post_messages; groups a member not muted."""
+        try:
+            member = await self.bot.get_chat_member(chat_id=int(chat_id), user_id=self.bot.id)
+            if isinstance(member, ChatMemberOwner):
+                return True
+            if isinstance(member, ChatMemberAdministrator):
+                # can_post_messages is only set for channels; in groups admins can always post
+                return member.can_post_messages is not False
+            if isinstance(member, ChatMemberRestricted):
+                return member.is_member and member.can_send_messages
+            if member.status == ChatMemberStatus.MEMBER:
+                chat = await self.bot.get_chat(chat_id=int(chat_id))
+                return chat.type != ChatType.CHANNEL
+        except (TelegramError, ValueError) as e:
+            log.info("cannot check the bot's rights in %s: %s", chat_id, e)
+        return False
+
+
+def notice_document(text: str) -> Document:
+    """A plain notice as a title-less document, so it goes through the one HTML renderer."""
+    runs: list[Run] = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            runs.append(Run("\n"))
+        if line:
+            runs.append(Run(line))
+    return Document(title="", blocks=(Paragraph(tuple(runs)),))
+
+
+def payload_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
+    """Renderer payload (JSON shapes) -> ``bot.send_message`` keyword arguments (PTB objects)."""
+    out = dict(payload)
+    lpo = out.get("link_preview_options")
+    if isinstance(lpo, dict):
+        out["link_preview_options"] = LinkPreviewOptions(**lpo)
+    markup = out.get("reply_markup")
+    if isinstance(markup, dict):
+        out["reply_markup"] = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(b["text"], url=b["url"])
+                    if "url" in b
+                    else InlineKeyboardButton(b["text"], callback_data=b["callback_data"])
+                    for b in row
+                ]
+                for row in markup.get("inline_keyboard", [])
+            ]
+        )
+    return out
+
+
+def reply_payloads(reply: Reply, *, include_notice: bool = True) -> list[dict[str, Any]]:
+    """Every sendMessage payload of a reply: the notice first, then each document's parts."""
+    docs: list[Document] = []
+    if include_notice and reply.notice:
+        docs.append(notice_document(reply.notice))
+    docs.extend(reply.documents)
+    return [p for d in docs for p in render_telegram.render(d)]
+
+
+def _thread_of(message: Message) -> int | None:
+    """A forum topic id; reply threads in ordinary supergroups are not topics."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def _chat_ref(message: Message) -> ChatRef:
+    thread = _thread_of(message)
+    return ChatRef(PLATFORM, str(message.chat.id), thread_id=str(thread) if thread is not None else None)
+
+
+def _request_from_message(message: Message, command: str, args: Sequence[str]) -> Request:
+    """A message (or channel post) -> neutral request."""
+    user = message.from_user
+    chat = message.chat
+    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
+    return Request(
+        platform=PLATFORM,
+        chat=_chat_ref(message),
+        chat_kind=str(chat.type),
+        user_id=str(user.id) if user is not None and user.id != ANONYMOUS_ADMIN_ID else "",
+        command=command,
+        args=tuple(args),
+        text=message.text or "",
+        language_code=user.language_code if user is not None else None,
+        chat_title=chat.title or chat.username or chat.full_name or "",
+        sender_is_admin=chat.type == ChatType.CHANNEL or anonymous_admin,
+    )
+
+
+def _command_of(message: Message) -> tuple[str, list[str]]:
+    """``"/Energy@Bot 08:00"`` -> ``("energy", ["08:00"])`` from the leading bot_command entity."""
+    text = message.text or ""
+    entity = message.entities[0] if message.entities else None
+    length = entity.length if entity is not None and entity.offset == 0 else len(text.split(maxsplit=1)[0])
+    name = text[1:length].split("@", 1)[0].lower()
+    return name, text[length:].split()
+
+
+class TelegramBot:
+    """The Telegram side of ``briefcast run``: one PTB Application serving :class:`Commands`."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: CommandStore,
+        *,
+        catalogue: SectorCatalogue | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        quiet_http_logs()
+        self.settings = settings
+        self.store = store
+        tg = settings.telegram
+        self.webhook_url = tg.webhook_url
+        self.application = build_application(settings, webhook=bool(self.webhook_url))
+        self.ops = TelegramOps(self.application.bot)
+        self.commands = Commands(
+            store=store,
+            ops=self.ops,
+            platform=PLATFORM,
+            catalogue=catalogue or default_catalogue(),
+            default_language=settings.default_language,
+            prefix="/",
+            commands_per_minute=tg.commands_per_minute,
+            clock=clock,
+        )
+        self.webhook_secret = tg.webhook_secret.get() or secrets.token_urlsafe(32)
+        self.webhook_path = (
+            (urlparse(self.webhook_url).path or DEFAULT_WEBHOOK_PATH) if self.webhook_url else ""
+        )
+        self.started = False
+        self._install_handlers()
+
+    # -- wiring ---------------------------------------------------------------
+
+    def _install_handlers(self) -> None:
+        app = self.application
+        incoming = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
+        app.add_handler(CommandHandler(list(self.commands.command_names), self.on_command, filters=incoming))
+        # unknown /commands: answered in private, ignored in groups (probably another bot's)
+        app.add_handler(
+            MessageHandler(
+                filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_command
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
+                self.on_text,
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self.on_error)
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Initialise (getMe), publish the command menus, then poll or register the webhook."""
+        app = self.application
+        await app.initialize()
+        await self.set_commands()
+        await app.start()
+        if self.webhook_url:
+            await app.bot.set_webhook(
+                url=self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+        self.started = True
+        log.info(
+            "telegram bot @%s started (%s)", app.bot.username, "webhook" if self.webhook_url else "polling"
+        )
+
+    async def stop(self) -> None:
+        """Stop polling, drain handlers, close the HTTP client. Safe to call twice."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        self.started = False
+
+    async def set_commands(self) -> None:
+        """setMyCommands in zh and en, plus a default menu in the configured language."""
+        default = self.commands.language(Request(PLATFORM, ChatRef(PLATFORM, ""), "private", ""))
+        for language_code in ("zh", "en", None):
+            lang = default if language_code is None else language_code
+            menu = [BotCommand(name, desc[:256]) for name, desc in self.commands.menu(lang)][:100]
+            try:
+                await self.application.bot.set_my_commands(menu, language_code=language_code)
+            except TelegramError as e:
+                log.warning("setMyCommands(%s) failed: %s", language_code, e)
+
+    def routes(self) -> list[BaseRoute]:
+        """The webhook route for the ASGI app (none in polling mode)."""
+        if not self.webhook_url:
+            return []
+        return [Route(self.webhook_path, self.webhook_endpoint, methods=["POST"])]
+
+    async def webhook_endpoint(self, request: HttpRequest) -> Response:
+        """Verify Telegram's secret header, then queue the update for the Application."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            return JSONResponse({"ok": False, "error": "forbidden"}, status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError) as e:
+            log.warning("webhook: unreadable update: %s", e)
+            return JSONResponse({"ok": False, "error": "bad update"}, status_code=400)
+        await self.application.update_queue.put(update)
+        return JSONResponse({"ok": True})
+
+    # -- handlers -------------------------------------------------------------
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        """A /command (private, group ``/cmd@bot``, channel post) -> command layer -> reply."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        name, args = _command_of(message)
+        reply = await self.commands.handle(_request_from_message(message, name, args))
+        await self.send(message, reply)
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: a sector name answers like its command."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        reply = await self.commands.handle(_request_from_message(message, "", ()))
+        await self.send(message, reply)
+
+    async def on_callback(self, update: Update, context: Context) -> None:
+        """A button press: ``action:value`` -> command layer; answered, then sent or edited."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        action, _, value = (query.data or "").partition(":")
+        if message is None:
+            await query.answer()
+            return
+        base = _request_from_message(message, "", ())
+        user = query.from_user
+        request = Request(
+            platform=PLATFORM,
+            chat=base.chat,
+            chat_kind=base.chat_kind,
+            user_id=str(user.id),
+            text=query.data or "",
+            language_code=user.language_code,
+            chat_title=base.chat_title,
+        )
+        reply = await self.commands.handle_action(request, action, value)
+        toast = reply.notice if 0 < len(reply.notice) <= TOAST_MAX else None
+        await query.answer(text=toast)
+        if reply.edit and reply.documents and await self._edit(message, reply.documents[0]):
+            rest = Reply(documents=reply.documents[1:])
+            await self.send(message, rest)
+            return
+        await self.send(message, reply, include_notice=toast is None)
+
+    async def _edit(self, message: Message, doc: Document) -> bool:
+        """Replace the message that carried the button; False when it must be sent anew."""
+        payloads = render_telegram.render(doc)
+        if len(payloads) != 1:
+            return False
+        try:
+            await message.edit_text(**payload_kwargs(payloads[0]))
+        except BadRequest as e:
+            if "not modified" in str(e).lower():
+                return True
+            log.info("editMessageText failed, sending instead: %s", e)
+            return False
+        return True
+
+    async def on_my_chat_member(self, update: Update, context: Context) -> None:
+        """The bot was blocked, kicked or left: deactivate; added back: record the chat."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat = change.chat
+        member = change.new_chat_member
+        status = member.status
+        left = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT) or (
+            isinstance(member, ChatMemberRestricted) and not member.is_member
+        )
+        if left:
+            reason = (
+                "blocked" if chat.type == ChatType.PRIVATE else ("kicked" if status == "kicked" else "left")
+            )
+            n = self.store.deactivate_chat(PLATFORM, str(chat.id), reason)
+            log.info("telegram chat %s: bot %s, %d subscriptions deactivated", chat.id, reason, n)
+        else:
+            self.store.upsert_chat(
+                ChatRef(PLATFORM, str(chat.id)), kind=str(chat.type), title=chat.title or chat.username or ""
+            )
+
+    async def on_migrate(self, update: Update, context: Context) -> None:
+        """Group upgraded to a supergroup: move its subscriptions to the new chat id."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id is not None:
+            old, new = message.chat.id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id is not None:
+            old, new = message.migrate_from_chat_id, message.chat.id
+        else:
+            return
+        n = self.store.migrate_chat(PLATFORM, str(old), str(new))
+        if n:
+            log.info("telegram chat %s migrated to %s (%d subscriptions)", old, new, n)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """The one error handler: log it; a 403 on a reply means the chat is gone, so deactivate it.
+
+        Nothing is sent to the chat: the command layer already turned handler
+        failures into an apology, so what reaches here is transport trouble.
+        """
+        error = context.error
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(error, Forbidden) and chat is not None:
+            reason = "blocked" if chat.type == ChatType.PRIVATE else "kicked"
+            n = self.store.deactivate_chat(PLATFORM, str(chat.id), reason)
+            log.info("telegram chat %s answered 403 (%s); %d subscriptions deactivated", chat.id, error, n)
+            return
+        log.error("telegram update %s failed", getattr(update, "update_id", "?"), exc_info=error)
+
+    # -- sending --------------------------------------------------------------
+
+    async def send(self, message: Message, reply: Reply, *, include_notice: bool = True) -> None:
+        """Send a reply into the chat (and forum topic) the message came from."""
+        thread = _thread_of(message)
+        for payload in reply_payloads(reply, include_notice=include_notice):
+            kwargs = payload_kwargs(payload)
+            try:
+                await self.application.bot.send_message(
+                    chat_id=message.chat.id, message_thread_id=thread, **kwargs
+                )
+            except RetryAfter as e:
+                # a burst of replies into one chat: honour Telegram's wait once, if it is short
+                wait = _seconds(e.retry_after)
+                if wait > MAX_REPLY_RETRY_WAIT:
+                    raise
+                await asyncio.sleep(wait)
+                await self.application.bot.send_message(
+                    chat_id=message.chat.id, message_thread_id=thread, **kwargs
+                )
+
+
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
