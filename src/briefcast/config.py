@@ -72,6 +72,7 @@ class SlackSettings:
     subscribe_permission: str = "anyone"  # anyone | admins | users
     subscribe_users: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
+    commands_per_minute: int = 20
 
 
 @dataclass(frozen=True)

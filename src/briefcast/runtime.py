@@ -51,12 +51,16 @@ class Component(Protocol):
 def default_components(
     settings: Settings, store: Store, *, catalogue: SectorCatalogue | None = None
 ) -> list[Component]:
-    """The components the settings ask for: Telegram when a token is set (Slack, scheduler: later)."""
+    """The components the settings ask for: Telegram and/or Slack when their tokens are set."""
     components: list[Component] = []
     if settings.telegram.token:
         from briefcast.bot.telegram import TelegramBot  # imported lazily: PTB only when configured
 
         components.append(TelegramBot(settings, store, catalogue=catalogue))
+    if settings.slack.bot_token or (settings.slack.client_id and settings.slack.client_secret):
+        from briefcast.bot.slack import SlackBot  # imported lazily: bolt only when configured
+
+        components.append(SlackBot(settings, store, catalogue=catalogue))
     return components
 
 
