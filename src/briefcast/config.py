@@ -113,7 +113,9 @@ class Settings:
         try:
             ZoneInfo(self.default_timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"default_timezone {self.default_timezone!r} is not an IANA time zone") from None
+            raise ConfigError(
+                f"default_timezone {self.default_timezone!r} is not an IANA time zone"
+            ) from None
         if not _HHMM.match(self.default_time):
             raise ConfigError(f"default_time must be HH:MM, not {self.default_time!r}")
         if self.slack.subscribe_permission not in ("anyone", "admins", "users"):

@@ -1,0 +1,60 @@
+"""Input errors raised by the store, fit to show a user after localisation.
+
+They subclass both :class:`~briefcast.errors.BriefcastError` (so the CLI and
+bots treat them as user-facing) and :class:`ValueError` (they are bad
+arguments). Each keeps the offending ``value`` so the commands layer can word
+its own usage reply in the user's language instead of echoing ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from briefcast.errors import BriefcastError
+
+
+class StoreInputError(BriefcastError, ValueError):
+    """A value given to the store is not acceptable; ``str(err)`` says why in one line."""
+
+    def __init__(self, value: str, message: str) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+class InvalidTime(StoreInputError):
+    """A delivery time that is not ``HH:MM`` between 00:00 and 23:59."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value, f"invalid time {value!r}: use HH:MM between 00:00 and 23:59, e.g. 08:30")
+
+
+class InvalidTimezone(StoreInputError):
+    """A time zone that is not an IANA name such as ``Asia/Shanghai``."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            value, f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai or Europe/London"
+        )
+
+
+class UnknownSector(StoreInputError):
+    """A sector name that the catalogue does not know."""
+
+    def __init__(self, value: str, known: Sequence[str] = ()) -> None:
+        hint = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(value, f"unknown sector {value!r}{hint}")
+        self.known = tuple(known)
+
+
+class InvalidMode(StoreInputError):
+    """A delivery mode other than ``scheduled`` or ``publish``."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value, f"invalid mode {value!r}: use 'scheduled' or 'publish'")
+
+
+class InvalidVariant(StoreInputError):
+    """A digest variant other than ``full`` or ``compact``."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value, f"invalid variant {value!r}: use 'full' or 'compact'")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the briefcast schema (run through :func:`briefcast.store.db.upgrade`)."""

@@ -1,0 +1,118 @@
+"""Frozen records the store hands out.
+
+Callers never see ORM rows: a row is bound to a session and mutable, a record
+is a plain value that can cross threads, async tasks and process boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from briefcast.briefing.model import Briefing, Link
+
+IngestStatus = Literal["new", "revision", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a message goes: a chat on a platform, optionally a forum topic / thread.
+
+    ``workspace`` is the Slack team id ("" for Telegram); ``thread_id`` is a
+    Telegram ``message_thread_id`` or a Slack ``thread_ts``.
+    """
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+    workspace: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    issue_id: int
+    revision: int
+    status: IngestStatus
+    sectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIssue:
+    id: int
+    identity: str
+    revision: int
+    date: date | None
+    title: str
+    briefing: Briefing
+    content_hash: str
+    source: str
+    created_at: datetime
+    published_at: datetime | None
+    status: str = "published"
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        return self.briefing.sector_keys
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching section; ``snippet`` is the sentence(s) around the match (<= ~200 chars)."""
+
+    issue_id: int
+    issue_title: str
+    issue_date: date | None
+    section_key: str
+    snippet: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRecord:
+    id: int
+    platform: str
+    workspace: str
+    chat_id: str
+    kind: str
+    title: str
+    language: str | None
+    active: bool
+    deactivated_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    id: int
+    chat: ChatRef
+    chat_kind: str
+    chat_title: str
+    sectors: tuple[str, ...]
+    time: str
+    timezone: str
+    mode: str
+    variant: str
+    active: bool
+    reason: str
+    created_by: str
+    language: str | None
+    last_issue_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    issue_id: int
+    subscription_id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    lease_owner: str
+    lease_until: datetime | None
+    parts_total: int
+    parts_sent: int
+    message_ids: tuple[str, ...]
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,784 @@
+"""The Store: every query briefcast runs, behind a small synchronous API of frozen records.
+
+Sessions are short and scoped to one method, so records never carry lazy
+state. Write methods run in one transaction each (``BEGIN IMMEDIATE`` on
+SQLite, see :mod:`briefcast.store.db`); inserts that may race with another
+process rely on unique constraints plus ``ON CONFLICT DO NOTHING`` or a retry,
+never on a read-then-write check alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from briefcast.briefing.model import Briefing, Section
+from briefcast.briefing.sectors import SectorCatalogue, default_catalogue, slugify
+from briefcast.config import Settings, load_settings
+from briefcast.store import db
+from briefcast.store.errors import UnknownSector
+from briefcast.store.records import (
+    ChatRecord,
+    ChatRef,
+    DeliveryRecord,
+    IngestResult,
+    IngestStatus,
+    SearchHit,
+    StoredIssue,
+    SubscriptionRecord,
+)
+from briefcast.store.search import (
+    best_passage,
+    fts_query,
+    like_pattern,
+    query_terms,
+    section_search_text,
+    snippet,
+    snippet_links,
+)
+from briefcast.store.tables import (
+    METADATA,
+    ChatRow,
+    DeliveryRow,
+    IngestEventRow,
+    IssueRow,
+    SectionRow,
+    SubscriptionRow,
+    now,
+    utc,
+)
+from briefcast.store.validate import parse_mode, parse_time, parse_timezone, parse_variant
+
+_TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
+FTS_MIN_TERM = 3  # the trigram tokenizer cannot match fewer characters
+
+
+def normalise_raw(raw: str) -> str:
+    """NFC, ``\\r\\n``/``\\r`` -> ``\\n``, trailing whitespace stripped per line and at the end."""
+    t = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    return _TRAILING_WS.sub("", t).strip("\n")
+
+
+def content_hash(raw: str) -> str:
+    """SHA-256 of the normalised raw source: the same newsletter re-sent is recognised as such."""
+    return hashlib.sha256(normalise_raw(raw).encode("utf-8")).hexdigest()
+
+
+def issue_identity(briefing: Briefing) -> str:
+    """``YYYY-MM-DD:title-slug`` — what makes two ingestions revisions of one issue."""
+    day = briefing.date.isoformat() if briefing.date else "undated"
+    return f"{day}:{slugify(briefing.title)}"[:200]
+
+
+class Store:
+    """Persistence for issues, chats, subscriptions and deliveries. Thread-safe; one per process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        settings: Settings | None = None,
+        catalogue: SectorCatalogue | None = None,
+    ) -> None:
+        self.engine = engine
+        self._writer = db.writer(engine)
+        self.settings = settings or Settings()
+        self.catalogue = catalogue or default_catalogue()
+        self._fts: bool | None = None
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        migrate: bool = True,
+        settings: Settings | None = None,
+        catalogue: SectorCatalogue | None = None,
+    ) -> Store:
+        """Connect to ``url`` (default: the settings' database URL) and bring the schema up to date."""
+        settings = settings or load_settings()
+        engine = db.create_engine(url or settings.database_url)
+        if migrate:
+            db.upgrade(engine)
+        return cls(engine, settings=settings, catalogue=catalogue)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self) -> None:
+        """Run the migrations up to head (idempotent)."""
+        db.upgrade(self.engine)
+        self._fts = None
+
+    # ------------------------------------------------------------------ sessions
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine) as s:
+            yield s
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    def _insert_ignore(self, s: Session, table: sa.Table, values: dict[str, Any]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING (both dialects support it)."""
+        stmt: Any
+        if self.dialect == "postgresql":
+            stmt = pg_dialect.insert(table).values(**values).on_conflict_do_nothing()
+        else:
+            stmt = sqlite_dialect.insert(table).values(**values).on_conflict_do_nothing()
+        s.execute(stmt)
+
+    # -------------------------------------------------------------------- issues
+
+    def ingest(self, briefing: Briefing, *, raw: str, source: str = "", publish: bool = True) -> IngestResult:
+        """Store an issue: ``new``, a ``revision`` of the same date+title, or a ``duplicate`` (no write).
+
+        Two processes ingesting the same text at once collide on the unique
+        content hash; the loser retries and reports ``duplicate``.
+        """
+        for attempt in range(3):
+            try:
+                return self._ingest_once(briefing, raw=raw, source=source, publish=publish)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ingest_once(self, briefing: Briefing, *, raw: str, source: str, publish: bool) -> IngestResult:
+        digest = content_hash(raw) if raw.strip() else briefing.content_hash()
+        identity = issue_identity(briefing)
+        with self._write() as s:
+            dup = s.exec(select(IssueRow).where(IssueRow.content_hash == digest)).first()
+            if dup is not None:
+                assert dup.id is not None
+                return IngestResult(dup.id, dup.revision, "duplicate", _model_sectors(dup.model))
+            top = s.exec(select(sa.func.max(IssueRow.revision)).where(IssueRow.identity == identity)).one()
+            revision = (top or 0) + 1
+            stamp = now()
+            row = IssueRow(
+                identity=identity,
+                revision=revision,
+                content_hash=digest,
+                title=briefing.title,
+                date=briefing.date,
+                language=briefing.language,
+                source=source or briefing.source,
+                raw=raw,
+                model=briefing.to_dict(),
+                status="published" if publish else "draft",
+                created_at=stamp,
+                published_at=stamp if publish else None,
+            )
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            for pos, sec in enumerate(briefing.sections):
+                s.add(_section_row(row.id, pos, sec))
+            status: IngestStatus = "revision" if revision > 1 else "new"
+            s.add(IngestEventRow(source=row.source, at=stamp, status=status, issue_id=row.id))
+            return IngestResult(row.id, revision, status, briefing.sector_keys)
+
+    def publish_issue(self, issue_id: int) -> StoredIssue | None:
+        """Mark a draft published (no-op if it already is)."""
+        with self._write() as s:
+            row = s.get(IssueRow, issue_id)
+            if row is None:
+                return None
+            if row.status != "published":
+                row.status, row.published_at = "published", now()
+                s.add(row)
+            s.flush()
+            return _issue(row)
+
+    def log_ingest_event(
+        self, source: str, status: str, reason: str = "", issue_id: int | None = None
+    ) -> None:
+        """Record an ingestion outcome that did not go through :meth:`ingest` (failures, skips)."""
+        with self._write() as s:
+            s.add(IngestEventRow(source=source, status=status, reason=reason, issue_id=issue_id))
+
+    def get_issue(self, issue_id: int) -> StoredIssue | None:
+        with self._read() as s:
+            row = s.get(IssueRow, issue_id)
+            return _issue(row) if row else None
+
+    def latest_issue(self) -> StoredIssue | None:
+        """The newest published issue: latest date, then the last ingested (= newest revision)."""
+        with self._read() as s:
+            row = s.exec(
+                select(IssueRow)
+                .where(IssueRow.status == "published")
+                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
+                .limit(1)
+            ).first()
+            return _issue(row) if row else None
+
+    def find_issue(self, ref: str) -> StoredIssue | None:
+        """``"12"``/``"#12"`` (id), ``"2026-11-28"`` (newest published revision that day), ``"latest"``."""
+        r = ref.strip().lstrip("#")
+        if r in ("", "latest"):
+            return self.latest_issue()
+        if r.isdigit():
+            return self.get_issue(int(r))
+        try:
+            day = date.fromisoformat(r)
+        except ValueError:
+            return None
+        with self._read() as s:
+            row = s.exec(
+                select(IssueRow)
+                .where(IssueRow.date == day)
+                .order_by(col(IssueRow.status) == "published", col(IssueRow.id))
+            ).all()
+            return _issue(row[-1]) if row else None
+
+    def list_issues(self, limit: int = 20) -> list[StoredIssue]:
+        """Every stored revision (drafts included), newest first."""
+        with self._read() as s:
+            rows = s.exec(
+                select(IssueRow)
+                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
+                .limit(limit)
+            ).all()
+            return [_issue(r) for r in rows]
+
+    # -------------------------------------------------------------------- search
+
+    def _has_fts(self, s: Session) -> bool:
+        if self._fts is None:
+            self._fts = self.dialect == "sqlite" and sa.inspect(s.connection()).has_table("section_fts")
+        return self._fts
+
+    def search(self, query: str, limit: int = 5) -> list[SearchHit]:
+        """Sections of published issues containing every term of ``query``, latest issues first.
+
+        Only the newest published revision of each issue is searched. Terms of
+        three or more characters use the FTS5 trigram index on SQLite (the GIN
+        trigram index serves ILIKE on PostgreSQL); shorter terms such as "储能"
+        fall back to LIKE / ILIKE, which is correct, just unindexed.
+        """
+        terms = query_terms(query)
+        if not terms or limit <= 0:
+            return []
+        newer = aliased(IssueRow)
+        superseded = (
+            sa.select(sa.literal(1))
+            .where(
+                col(newer.identity) == col(IssueRow.identity),
+                col(newer.revision) > col(IssueRow.revision),
+                col(newer.status) == "published",
+            )
+            .exists()
+        )
+        with self._read() as s:
+            stmt = (
+                select(SectionRow, IssueRow)
+                .join(IssueRow, col(SectionRow.issue_id) == col(IssueRow.id))
+                .where(IssueRow.status == "published", ~superseded)
+            )
+            if self._has_fts(s) and all(len(t) >= FTS_MIN_TERM for t in terms):
+                matching: sa.Select[Any] = (
+                    sa.select(sa.column("rowid"))
+                    .select_from(sa.table("section_fts"))
+                    .where(sa.text("section_fts MATCH :q").bindparams(q=fts_query(terms)))
+                )
+                stmt = stmt.where(col(SectionRow.id).in_(matching))
+            else:
+                for t in terms:
+                    stmt = stmt.where(col(SectionRow.text).ilike(like_pattern(t), escape="\\"))
+            stmt = stmt.order_by(
+                col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc(), col(SectionRow.position)
+            ).limit(limit)
+            rows = s.exec(stmt).all()
+        hits: list[SearchHit] = []
+        for sec_row, issue_row in rows:
+            section = Section.from_dict(sec_row.data)
+            found = best_passage(section, terms)
+            text, links = found if found else (sec_row.text, ())
+            snip = snippet(text, terms)
+            assert issue_row.id is not None
+            hits.append(
+                SearchHit(
+                    issue_row.id,
+                    issue_row.title,
+                    issue_row.date,
+                    sec_row.key,
+                    snip,
+                    snippet_links(snip, links),
+                )
+            )
+        return hits
+
+    # --------------------------------------------------------------------- chats
+
+    def _chat(self, s: Session, platform: str, chat_id: str, workspace: str = "") -> ChatRow | None:
+        return s.exec(
+            select(ChatRow).where(
+                ChatRow.platform == platform, ChatRow.workspace == workspace, ChatRow.external_id == chat_id
+            )
+        ).first()
+
+    def _ensure_chat(self, s: Session, ref: ChatRef, kind: str = "") -> ChatRow:
+        stamp = now()
+        self._insert_ignore(
+            s,
+            _table("chat"),
+            {
+                "platform": ref.platform,
+                "workspace": ref.workspace,
+                "external_id": ref.chat_id,
+                "kind": kind,
+                "title": "",
+                "language": None,
+                "active": True,
+                "deactivated_reason": "",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        )
+        row = self._chat(s, ref.platform, ref.chat_id, ref.workspace)
+        assert row is not None
+        return row
+
+    def upsert_chat(
+        self, ref: ChatRef, *, kind: str, title: str = "", language: str | None = None
+    ) -> ChatRecord:
+        """Create or refresh a chat; hearing from a chat makes it active again."""
+        with self._write() as s:
+            row = self._ensure_chat(s, ref, kind)
+            row.kind = kind or row.kind
+            row.title = title or row.title
+            row.language = language if language is not None else row.language
+            row.active, row.deactivated_reason = True, ""
+            row.updated_at = now()
+            s.add(row)
+            s.flush()
+            return _chat_record(row)
+
+    def get_chat(self, platform: str, chat_id: str, workspace: str = "") -> ChatRecord | None:
+        with self._read() as s:
+            row = self._chat(s, platform, chat_id, workspace)
+            return _chat_record(row) if row else None
+
+    def deactivate_chat(self, platform: str, chat_id: str, reason: str, workspace: str = "") -> int:
+        """Stop sending to a chat (blocked, kicked, not found); returns how many subscriptions stopped."""
+        with self._write() as s:
+            chat = self._chat(s, platform, chat_id, workspace)
+            if chat is None:
+                return 0
+            stamp = now()
+            chat.active, chat.deactivated_reason, chat.updated_at = False, reason, stamp
+            s.add(chat)
+            subs = s.exec(
+                select(SubscriptionRow).where(SubscriptionRow.chat_id == chat.id, col(SubscriptionRow.active))
+            ).all()
+            for sub in subs:
+                sub.active, sub.reason, sub.updated_at = False, reason, stamp
+                s.add(sub)
+            return len(subs)
+
+    def migrate_chat(self, platform: str, old_chat_id: str, new_chat_id: str, workspace: str = "") -> int:
+        """Follow a chat to its new id (Telegram group -> supergroup); returns subscriptions carried over.
+
+        If the new chat is unknown the row is simply renamed. If it already
+        exists (someone subscribed there too), each old subscription moves to it,
+        or merges its sectors into the subscription for the same thread; the old
+        chat is then deactivated.
+        """
+        with self._write() as s:
+            old = self._chat(s, platform, old_chat_id, workspace)
+            if old is None or old_chat_id == new_chat_id:
+                return 0
+            stamp = now()
+            target = self._chat(s, platform, new_chat_id, workspace)
+            if target is None:
+                count = len(s.exec(select(SubscriptionRow).where(SubscriptionRow.chat_id == old.id)).all())
+                old.external_id, old.active, old.deactivated_reason, old.updated_at = (
+                    new_chat_id,
+                    True,
+                    "",
+                    stamp,
+                )
+                s.add(old)
+                return count
+            moved = 0
+            for sub in s.exec(select(SubscriptionRow).where(SubscriptionRow.chat_id == old.id)).all():
+                twin = s.exec(
+                    select(SubscriptionRow).where(
+                        SubscriptionRow.chat_id == target.id, SubscriptionRow.thread_id == sub.thread_id
+                    )
+                ).first()
+                if twin is None:
+                    sub.chat_id, sub.updated_at = _id(target), stamp
+                    s.add(sub)
+                elif sub.active:
+                    if twin.active:
+                        twin.sectors = self._ordered([*twin.sectors, *sub.sectors])
+                    else:
+                        _copy_schedule(sub, twin)
+                    twin.active, twin.reason, twin.updated_at = True, "", stamp
+                    sub.active, sub.reason, sub.updated_at = False, f"migrated to {new_chat_id}", stamp
+                    s.add_all([twin, sub])
+                moved += 1
+            target.kind = target.kind or old.kind
+            target.title = target.title or old.title
+            target.language = target.language or old.language
+            target.active, target.deactivated_reason, target.updated_at = True, "", stamp
+            old.active, old.deactivated_reason, old.updated_at = False, f"migrated to {new_chat_id}", stamp
+            s.add_all([target, old])
+            return moved
+
+    # ------------------------------------------------------------- subscriptions
+
+    def resolve_sectors(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Sector keys in catalogue order from keys, names, aliases or "all"; empty means all."""
+        if not names:
+            return self.catalogue.keys
+        keys: list[str] = []
+        for n in names:
+            if n.strip().lower() in ("all", "全部", "所有"):
+                return self.catalogue.keys
+            sector = self.catalogue.get(n) or self.catalogue.lookup(n)
+            if sector is None:
+                raise UnknownSector(n, self.catalogue.keys)
+            keys.append(sector.key)
+        return tuple(self._ordered(keys))
+
+    def _ordered(self, keys: Sequence[str]) -> list[str]:
+        order = {k: i for i, k in enumerate(self.catalogue.keys)}
+        return sorted(set(keys), key=lambda k: (order.get(k, len(order)), k))
+
+    def _sub(self, s: Session, ref: ChatRef) -> tuple[ChatRow, SubscriptionRow] | None:
+        chat = self._chat(s, ref.platform, ref.chat_id, ref.workspace)
+        if chat is None:
+            return None
+        sub = s.exec(
+            select(SubscriptionRow).where(
+                SubscriptionRow.chat_id == chat.id, SubscriptionRow.thread_id == (ref.thread_id or "")
+            )
+        ).first()
+        return (chat, sub) if sub else None
+
+    def subscribe(
+        self,
+        ref: ChatRef,
+        sectors: Sequence[str],
+        *,
+        time: str | None = None,
+        timezone: str | None = None,
+        mode: str | None = None,
+        created_by: str = "",
+        variant: str | None = None,
+    ) -> SubscriptionRecord:
+        """Add sectors to the chat's (thread's) subscription, creating it with the settings' defaults.
+
+        Values are validated before anything is written (:class:`InvalidTime`,
+        :class:`InvalidTimezone`, :class:`UnknownSector`, ...). Subscribing again
+        re-activates a stopped subscription and its chat.
+        """
+        keys = self.resolve_sectors(sectors)
+        hhmm = parse_time(time) if time is not None else None
+        tz = parse_timezone(timezone) if timezone is not None else None
+        md = parse_mode(mode) if mode is not None else None
+        var = parse_variant(variant) if variant is not None else None
+        with self._write() as s:
+            chat = self._ensure_chat(s, ref)
+            stamp = now()
+            if not chat.active:
+                chat.active, chat.deactivated_reason, chat.updated_at = True, "", stamp
+                s.add(chat)
+            self._insert_ignore(
+                s,
+                _table("subscription"),
+                {
+                    "chat_id": chat.id,
+                    "thread_id": ref.thread_id or "",
+                    "sectors": [],
+                    "mode": "scheduled",
+                    "time": parse_time(self.settings.default_time),
+                    "timezone": parse_timezone(self.settings.default_timezone),
+                    "variant": parse_variant(self.settings.delivery.variant),
+                    "active": False,
+                    "reason": "",
+                    "created_by": created_by,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "last_issue_id": None,
+                },
+            )
+            found = self._sub(s, ref)
+            assert found is not None
+            _, sub = found
+            sub.sectors = self._ordered([*sub.sectors, *keys]) if sub.active else list(keys)
+            sub.time = hhmm or sub.time
+            sub.timezone = tz or sub.timezone
+            sub.mode = md or sub.mode
+            sub.variant = var or sub.variant
+            sub.created_by = sub.created_by or created_by
+            sub.active, sub.reason, sub.updated_at = True, "", stamp
+            s.add(sub)
+            s.flush()
+            return _sub_record(sub, chat)
+
+    def unsubscribe(self, ref: ChatRef, sectors: Sequence[str] | None = None) -> SubscriptionRecord | None:
+        """Remove some sectors (None: all); a subscription left without sectors becomes inactive."""
+        drop = set(self.resolve_sectors(sectors)) if sectors else None
+        with self._write() as s:
+            found = self._sub(s, ref)
+            if found is None:
+                return None
+            chat, sub = found
+            sub.sectors = [] if drop is None else [k for k in sub.sectors if k not in drop]
+            if not sub.sectors:
+                sub.active, sub.reason = False, "unsubscribed"
+            sub.updated_at = now()
+            s.add(sub)
+            s.flush()
+            return _sub_record(sub, chat)
+
+    def set_schedule(
+        self,
+        ref: ChatRef,
+        *,
+        time: str | None = None,
+        timezone: str | None = None,
+        mode: str | None = None,
+        variant: str | None = None,
+    ) -> SubscriptionRecord | None:
+        """Change when/how an existing subscription is delivered; None if the chat has none."""
+        hhmm = parse_time(time) if time is not None else None
+        tz = parse_timezone(timezone) if timezone is not None else None
+        md = parse_mode(mode) if mode is not None else None
+        var = parse_variant(variant) if variant is not None else None
+        with self._write() as s:
+            found = self._sub(s, ref)
+            if found is None:
+                return None
+            chat, sub = found
+            sub.time = hhmm or sub.time
+            sub.timezone = tz or sub.timezone
+            sub.mode = md or sub.mode
+            sub.variant = var or sub.variant
+            sub.updated_at = now()
+            s.add(sub)
+            s.flush()
+            return _sub_record(sub, chat)
+
+    def mark_delivered(self, subscription_id: int, issue_id: int) -> None:
+        """Remember the last issue a subscription received (for "what's new since" logic)."""
+        with self._write() as s:
+            sub = s.get(SubscriptionRow, subscription_id)
+            if sub is not None:
+                sub.last_issue_id, sub.updated_at = issue_id, now()
+                s.add(sub)
+
+    def _subs(self, *conds: Any) -> list[SubscriptionRecord]:
+        with self._read() as s:
+            rows = s.exec(
+                select(SubscriptionRow, ChatRow)
+                .join(ChatRow, col(SubscriptionRow.chat_id) == col(ChatRow.id))
+                .where(*conds)
+                .order_by(col(SubscriptionRow.id))
+            ).all()
+            return [_sub_record(sub, chat) for sub, chat in rows]
+
+    def get_subscription(self, subscription_id: int) -> SubscriptionRecord | None:
+        found = self._subs(col(SubscriptionRow.id) == subscription_id)
+        return found[0] if found else None
+
+    def subscriptions_for_chat(
+        self, platform: str, chat_id: str, workspace: str = ""
+    ) -> list[SubscriptionRecord]:
+        """All subscriptions of a chat (every thread, active or not)."""
+        return self._subs(
+            col(ChatRow.platform) == platform,
+            col(ChatRow.external_id) == chat_id,
+            col(ChatRow.workspace) == workspace,
+        )
+
+    def subscriptions_created_by(self, platform: str, user_id: str) -> list[SubscriptionRecord]:
+        """Subscriptions a user created on a platform (active or not), e.g. for "my subscriptions"."""
+        return self._subs(col(ChatRow.platform) == platform, col(SubscriptionRow.created_by) == user_id)
+
+    def active_subscriptions(self, platform: str | None = None) -> list[SubscriptionRecord]:
+        """Subscriptions to deliver: active, in an active chat."""
+        conds: list[Any] = [col(SubscriptionRow.active), col(ChatRow.active)]
+        if platform is not None:
+            conds.append(col(ChatRow.platform) == platform)
+        return self._subs(*conds)
+
+    # ---------------------------------------------------------------- deliveries
+
+    def enqueue_delivery(
+        self, issue_id: int, subscription_id: int, *, next_attempt_at: datetime | None = None
+    ) -> DeliveryRecord:
+        """The outbox row for (issue, subscription), created ``pending`` if missing (idempotent)."""
+        stamp = now()
+        with self._write() as s:
+            self._insert_ignore(
+                s,
+                _table("delivery"),
+                {
+                    "issue_id": issue_id,
+                    "subscription_id": subscription_id,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": next_attempt_at or stamp,
+                    "lease_owner": "",
+                    "lease_until": None,
+                    "parts_total": 0,
+                    "parts_sent": 0,
+                    "message_ids": [],
+                    "last_error": "",
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "sent_at": None,
+                },
+            )
+            row = s.exec(
+                select(DeliveryRow).where(
+                    DeliveryRow.issue_id == issue_id, DeliveryRow.subscription_id == subscription_id
+                )
+            ).one()
+            return _delivery_record(row)
+
+    def list_deliveries(self, status: str | None = None, issue_id: int | None = None) -> list[DeliveryRecord]:
+        with self._read() as s:
+            stmt = select(DeliveryRow).order_by(col(DeliveryRow.id))
+            if status is not None:
+                stmt = stmt.where(DeliveryRow.status == status)
+            if issue_id is not None:
+                stmt = stmt.where(DeliveryRow.issue_id == issue_id)
+            return [_delivery_record(r) for r in s.exec(stmt).all()]
+
+
+# ------------------------------------------------------------------ row -> record
+
+
+def _table(name: str) -> sa.Table:
+    return METADATA.tables[name]
+
+
+def _id(row: IssueRow | ChatRow | SubscriptionRow | DeliveryRow) -> int:
+    assert row.id is not None, "row not flushed"
+    return row.id
+
+
+def _model_sectors(model: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(s["key"]) for s in model.get("sections", ()))
+
+
+def _section_row(issue_id: int, position: int, section: Section) -> SectionRow:
+    return SectionRow(
+        issue_id=issue_id,
+        position=position,
+        key=section.key,
+        name=section.name,
+        headline=section.headline,
+        text=section_search_text(section),
+        data=section.to_dict(),
+    )
+
+
+def _issue(row: IssueRow) -> StoredIssue:
+    created = utc(row.created_at)
+    assert created is not None
+    return StoredIssue(
+        id=_id(row),
+        identity=row.identity,
+        revision=row.revision,
+        date=row.date,
+        title=row.title,
+        briefing=Briefing.from_dict(row.model),
+        content_hash=row.content_hash,
+        source=row.source,
+        created_at=created,
+        published_at=utc(row.published_at),
+        status=row.status,
+    )
+
+
+def _chat_record(row: ChatRow) -> ChatRecord:
+    return ChatRecord(
+        id=_id(row),
+        platform=row.platform,
+        workspace=row.workspace,
+        chat_id=row.external_id,
+        kind=row.kind,
+        title=row.title,
+        language=row.language,
+        active=row.active,
+        deactivated_reason=row.deactivated_reason,
+    )
+
+
+def _sub_record(sub: SubscriptionRow, chat: ChatRow) -> SubscriptionRecord:
+    return SubscriptionRecord(
+        id=_id(sub),
+        chat=ChatRef(chat.platform, chat.external_id, sub.thread_id or None, chat.workspace),
+        chat_kind=chat.kind,
+        chat_title=chat.title,
+        sectors=tuple(sub.sectors),
+        time=sub.time,
+        timezone=sub.timezone,
+        mode=sub.mode,
+        variant=sub.variant,
+        active=sub.active and chat.active,
+        reason=sub.reason or ("" if chat.active else chat.deactivated_reason),
+        created_by=sub.created_by,
+        language=chat.language,
+        last_issue_id=sub.last_issue_id,
+    )
+
+
+def _copy_schedule(src: SubscriptionRow, dst: SubscriptionRow) -> None:
+    dst.sectors = list(src.sectors)
+    dst.time, dst.timezone, dst.mode, dst.variant = src.time, src.timezone, src.mode, src.variant
+
+
+def _delivery_record(row: DeliveryRow) -> DeliveryRecord:
+    created, updated = utc(row.created_at), utc(row.updated_at)
+    assert created is not None and updated is not None
+    return DeliveryRecord(
+        id=_id(row),
+        issue_id=row.issue_id,
+        subscription_id=row.subscription_id,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=utc(row.next_attempt_at),
+        lease_owner=row.lease_owner,
+        lease_until=utc(row.lease_until),
+        parts_total=row.parts_total,
+        parts_sent=row.parts_sent,
+        message_ids=tuple(str(m) for m in row.message_ids),
+        last_error=row.last_error,
+        created_at=created,
+        updated_at=updated,
+        sent_at=utc(row.sent_at),
+    )

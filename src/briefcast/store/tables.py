@@ -1,0 +1,200 @@
+"""SQLModel tables: the whole schema, shared by the queries and checked against the migrations.
+
+Conventions that keep SQLite and PostgreSQL behaving alike:
+
+* timestamps are timezone-aware UTC (``DateTime(timezone=True)``); SQLite gives
+  them back naive, so :func:`utc` re-attaches UTC when reading;
+* "no thread" / "no workspace" are stored as ``""``, never NULL, because NULLs
+  are distinct in unique constraints and would allow duplicate subscriptions;
+* JSON columns are ``JSONB`` on PostgreSQL and ``JSON`` (text) on SQLite;
+* every constraint and index has an explicit name so the migrations can refer to it.
+
+These classes are private to :mod:`briefcast.store`; callers get records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """The same instant as an aware UTC datetime (SQLite returns naive values)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    """A timestamp column: aware UTC, ``now()`` by default unless nullable."""
+    if nullable:
+        return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=True)
+    return Field(default_factory=now, sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
+class IssueRow(SQLModel, table=True):
+    """One revision of one issue. ``identity`` (date + title slug) groups revisions."""
+
+    __tablename__ = "issue"
+    __table_args__ = (
+        sa.UniqueConstraint("identity", "revision", name="uq_issue_identity_revision"),
+        sa.UniqueConstraint("content_hash", name="uq_issue_content_hash"),
+        sa.Index("ix_issue_date", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity: str = Field(max_length=200)
+    revision: int = 1
+    content_hash: str = Field(max_length=64)
+    title: str = Field(sa_type=sa.Text)
+    date: dt.date | None = Field(default=None, nullable=True)
+    language: str = Field(default="zh", max_length=16)
+    source: str = Field(default="", sa_type=sa.Text)
+    raw: str = Field(default="", sa_type=sa.Text)
+    model: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: str = Field(default="published", max_length=16)  # draft | published
+    created_at: datetime = _ts()
+    published_at: datetime | None = _ts(nullable=True)
+
+
+class SectionRow(SQLModel, table=True):
+    """One section of an issue revision; ``text`` is the plain text the search indexes."""
+
+    __tablename__ = "section"
+    __table_args__ = (
+        sa.UniqueConstraint("issue_id", "position", name="uq_section_issue_position"),
+        sa.Index("ix_section_key", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(sa_column_args=[sa.ForeignKey("issue.id", ondelete="CASCADE")])
+    position: int
+    key: str = Field(max_length=64)
+    name: str = Field(default="", sa_type=sa.Text)
+    headline: str = Field(default="", sa_type=sa.Text)
+    text: str = Field(default="", sa_type=sa.Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class ChatRow(SQLModel, table=True):
+    """A Telegram chat/channel or a Slack channel (``workspace`` = team id, "" for Telegram)."""
+
+    __tablename__ = "chat"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "platform", "workspace", "external_id", name="uq_chat_platform_workspace_external"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(default="", max_length=64)
+    external_id: str = Field(max_length=64)
+    kind: str = Field(default="", max_length=32)
+    title: str = Field(default="", sa_type=sa.Text)
+    language: str | None = Field(default=None, max_length=16, nullable=True)
+    active: bool = True
+    deactivated_reason: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """What one chat (thread) receives, when and how. One row per (chat, thread)."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "thread_id", name="uq_subscription_chat_thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column_args=[sa.ForeignKey("chat.id", ondelete="CASCADE")])
+    thread_id: str = Field(default="", max_length=64)
+    sectors: list[str] = Field(default_factory=list, sa_type=JSONType)
+    mode: str = Field(default="scheduled", max_length=16)  # scheduled | publish
+    time: str = Field(default="08:00", max_length=5)  # HH:MM local
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    variant: str = Field(default="full", max_length=16)  # full | compact
+    active: bool = True
+    reason: str = Field(default="", sa_type=sa.Text)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    last_issue_id: int | None = Field(
+        default=None, nullable=True, sa_column_args=[sa.ForeignKey("issue.id", ondelete="SET NULL")]
+    )
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The outbox: one row per (issue, subscription); its status makes sending resumable and once-only."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("issue_id", "subscription_id", name="uq_delivery_issue_subscription"),
+        sa.Index("ix_delivery_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(sa_column_args=[sa.ForeignKey("issue.id", ondelete="CASCADE")])
+    subscription_id: int = Field(sa_column_args=[sa.ForeignKey("subscription.id", ondelete="CASCADE")])
+    status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|skipped
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    lease_owner: str = Field(default="", max_length=128)
+    lease_until: datetime | None = _ts(nullable=True)
+    parts_total: int = 0
+    parts_sent: int = 0
+    message_ids: list[str] = Field(default_factory=list, sa_type=JSONType)
+    last_error: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class SourceRow(SQLModel, table=True):
+    """A polled source (folder, URL, feed) and its conditional-request / health state."""
+
+    __tablename__ = "source"
+    __table_args__ = (sa.UniqueConstraint("name", name="uq_source_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    kind: str = Field(max_length=16)  # folder | url | feed
+    location: str = Field(sa_type=sa.Text)
+    etag: str = Field(default="", sa_type=sa.Text)
+    last_modified: str = Field(default="", max_length=64)
+    status: str = Field(default="ok", max_length=16)
+    last_success_at: datetime | None = _ts(nullable=True)
+    last_error: str = Field(default="", sa_type=sa.Text)
+    failures: int = 0
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class IngestEventRow(SQLModel, table=True):
+    """An audit line per ingestion attempt (what arrived from where, and what became of it)."""
+
+    __tablename__ = "ingest_event"
+    __table_args__ = (sa.Index("ix_ingest_event_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(default="", sa_type=sa.Text)
+    at: datetime = _ts()
+    status: str = Field(max_length=16)  # new | revision | duplicate | failed
+    reason: str = Field(default="", sa_type=sa.Text)
+    issue_id: int | None = Field(
+        default=None, nullable=True, sa_column_args=[sa.ForeignKey("issue.id", ondelete="SET NULL")]
+    )
+
+
+METADATA = SQLModel.metadata
+TABLES = ("issue", "section", "chat", "subscription", "delivery", "source", "ingest_event")

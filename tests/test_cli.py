@@ -1,0 +1,189 @@
+"""The ``briefcast`` CLI through typer's CliRunner, plus one real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefcast.cli import app
+from briefcast.config import Settings
+from briefcast.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    """A runner in an empty directory, with no settings from the environment or a config file."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_")):
+            monkeypatch.delenv(name)
+    return CliRunner()
+
+
+def test_python_m_briefcast_parse_json(sample_md: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFCAST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "briefcast", "parse", "examples/sample-issue.md", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert len(data["sections"]) == 4
+    assert len(data["keywords"]) == 3
+    assert len(data["links"]) == 17
+    assert "硅谷" in proc.stdout  # ensure_ascii=False: CJK printed as is
+    assert proc.stdout.startswith('{\n  "title"')  # indent=2
+
+
+def test_parse_prints_plain_text(runner: CliRunner, sample_md: Path) -> None:
+    result = runner.invoke(app, ["parse", str(sample_md)])
+    assert result.exit_code == 0, result.output
+    assert "⚡ 能源基建：储能需求爆发" in result.stdout
+    assert "<b>" not in result.stdout and "](" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "error: file not found: {path}\n"),
+        (b"# T\n\n\xc3\x28 broken", "error: {path} is not valid UTF-8 text (byte 0xc3 at offset 5)\n"),
+        (b"", "error: {path} is empty\n"),
+        (b"  \n\n", "error: {path} is empty\n"),
+    ],
+    ids=["missing", "undecodable", "empty", "blank"],
+)
+def test_parse_errors_are_one_line(
+    runner: CliRunner, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "issue.md"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(app, ["parse", str(path), "--json"])
+    assert result.exit_code == 1
+    assert result.stderr == message.format(path=path)
+    assert result.stdout == ""
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bad_url_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["parse", "http://127.0.0.1:9/issue.md"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: could not fetch http://127.0.0.1:9/issue.md: connection failed\n"
+
+
+def test_debug_shows_the_exception(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFCAST_DEBUG", "1")
+    result = runner.invoke(app, ["parse", "missing.md"])
+    assert result.exit_code == 1
+    assert type(result.exception).__name__ == "SourceError"
+
+
+def test_render_telegram_and_text(runner: CliRunner, sample_md: Path) -> None:
+    tg = runner.invoke(
+        app, ["render", str(sample_md), "--platform", "telegram", "--sector", "能源", "--json"]
+    )
+    assert tg.exit_code == 0, tg.output
+    payloads = json.loads(tg.stdout)
+    assert payloads and all(p["parse_mode"] == "HTML" for p in payloads)
+    assert payloads[0]["text"].startswith("<b>⚡ 能源基建")
+
+    txt = runner.invoke(app, ["render", str(sample_md), "--platform", "text", "--json", "--lang", "en"])
+    assert txt.exit_code == 0, txt.output
+    texts = json.loads(txt.stdout)
+    assert len(texts) == 4 and all(isinstance(t, str) for t in texts)
+
+    slack = runner.invoke(app, ["render", str(sample_md), "-p", "slack", "-s", "ai", "--compact", "--json"])
+    assert slack.exit_code == 0, slack.output
+    assert all("blocks" in p and p["text"] for p in json.loads(slack.stdout))
+
+
+def test_render_unknown_sector_is_a_usage_error(runner: CliRunner, sample_md: Path) -> None:
+    result = runner.invoke(app, ["render", str(sample_md), "--sector", "biotech"])
+    assert result.exit_code == 2
+    assert "biotech" in result.stderr
+
+
+def test_ingest_twice_is_duplicate_and_show(runner: CliRunner, db_url: str, sample_md: Path) -> None:
+    first = runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"{sample_md}: id=1 revision=1 status=new sectors=ai,energy,web3,signals\n"
+    again = runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)])
+    assert again.stdout == f"{sample_md}: id=1 revision=1 status=duplicate sectors=ai,energy,web3,signals\n"
+
+    listing = runner.invoke(app, ["--db", db_url, "issues"])
+    assert listing.exit_code == 0
+    [line] = listing.stdout.splitlines()
+    with Store.open(db_url, settings=Settings()) as store:
+        stored = store.get_issue(1)
+    assert stored is not None and stored.date is not None  # no date in the file: the ingestion day
+    assert line.split()[:4] == ["1", stored.date.isoformat(), "r1", "published"]
+
+    energy = runner.invoke(app, ["--db", db_url, "show", "energy"])
+    assert energy.exit_code == 0, energy.output
+    assert "储能需求爆发" in energy.stdout
+    kw = runner.invoke(app, ["--db", db_url, "show", "keywords", "--issue", "1", "--platform", "slack"])
+    assert kw.exit_code == 0, kw.output
+    assert "推理成本" in json.loads(kw.stdout)[0]["text"]
+    missing = runner.invoke(app, ["--db", db_url, "show", "--issue", "42"])
+    assert missing.exit_code == 1
+    assert missing.stderr == "error: no issue matches '42' (list them with: briefcast issues)\n"
+
+
+def test_ingest_reports_failures_but_stores_the_rest(
+    runner: CliRunner, sqlite_url: str, sample_md: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    title_only = tmp_path / "title.md"
+    title_only.write_text("# Just a title\n")
+    args = ["--db", sqlite_url, "ingest", "nope.md", str(empty), str(title_only), str(sample_md)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert errors[:2] == ["error: file not found: nope.md", f"error: {empty} is empty"]
+    assert len(errors) == 3 and errors[2].startswith(f"error: {title_only}: ")
+    assert "status=new" in result.stdout
+    with Store.open(sqlite_url, settings=Settings()) as store:
+        assert [i.title for i in store.list_issues()] == ["硅谷关键赛道周观察"]
+
+
+def test_db_upgrade_and_run(runner: CliRunner, tmp_path: Path) -> None:
+    up = runner.invoke(app, ["db", "upgrade"])  # default URL: ./data/briefcast.db in the cwd
+    assert up.exit_code == 0, up.output
+    assert up.stdout == "database sqlite:///./data/briefcast.db is at revision 0001\n"
+    assert (tmp_path / "data" / "briefcast.db").is_file()
+
+    run = runner.invoke(app, ["run"])
+    assert run.exit_code == 0, run.output
+    first_line = run.stdout.splitlines()[0]
+    assert first_line == "issue 1 (revision 1, new) from sample-issue.md: ai, energy, web3, signals"
+    for heading in ("🤖 AI新能力", "⚡ 能源基建", "🌐 Web3金融", "🔗 跨界信号"):
+        assert heading in run.stdout
+    again = runner.invoke(app, ["run"])
+    assert again.stdout.splitlines()[0].startswith("issue 1 (revision 1, duplicate)")
+
+
+def test_unreachable_database_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--db", "postgresql://nobody@127.0.0.1:1/x", "issues"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: database error: connection failed")
+    assert result.stderr.count("\n") == 1
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.stdout == "briefcast 0.1.0\n"
