@@ -1,0 +1,570 @@
+"""The delivery table as an outbox: enqueue, claim with a lease, record outcomes in batches.
+
+Every state change of a delivery is one row update guarded by ``lease_owner``, so a worker that
+lost its lease (it stalled past ``lease_until`` and another worker reclaimed the row) cannot
+overwrite the new owner's progress. Claiming differs per database:
+
+* PostgreSQL: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`` —
+  concurrent workers skip each other's rows instead of waiting or double-claiming;
+* SQLite: the same statement without ``FOR UPDATE`` (SQLAlchemy omits it); SQLite's single
+  writer lock (``BEGIN IMMEDIATE``) makes it atomic.
+
+All functions are synchronous (they run in a worker thread) and take an SQLAlchemy ``Engine``.
+Timestamps are passed in from the caller's clock, never taken from the database, so tests can
+control time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from briefcast.schedule import decide_publish, decide_slot, parse_hhmm
+from briefcast.store.db import writer
+from briefcast.store.records import DeliveryRecord
+from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, utc
+
+D = DeliveryRow.__table__  # type: ignore[attr-defined]
+S = SubscriptionRow.__table__  # type: ignore[attr-defined]
+C = ChatRow.__table__  # type: ignore[attr-defined]
+I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
+
+PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
+STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
+PLATFORMS = ("telegram", "slack")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------- enqueue
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueueResult:
+    """Rows inserted by one enqueue pass: ``pending`` to send, ``skipped`` recorded as missed."""
+
+    pending: int = 0
+    skipped: int = 0
+    issue_id: int | None = None
+
+
+def _latest_issue(conn: sa.Connection, issue_id: int | None) -> sa.Row[Any] | None:
+    q = sa.select(I.c.id, I.c.identity, I.c.published_at).where(
+        I.c.status == "published", I.c.published_at.is_not(None)
+    )
+    if issue_id is not None:
+        q = q.where(I.c.id == issue_id)
+    return conn.execute(q.order_by(I.c.published_at.desc(), I.c.id.desc()).limit(1)).first()
+
+
+Conds = list[Any]
+
+
+def _eligible(issue_id: int) -> Conds:
+    """Active subscriptions of active chats whose cursor is behind ``issue_id``."""
+    chat_active = sa.select(sa.literal(1)).where(C.c.id == S.c.chat_id, C.c.active.is_(True)).exists()
+    return [
+        S.c.active.is_(True),
+        chat_active,
+        sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id),
+    ]
+
+
+def _not_had(identity: str) -> Any:
+    """No delivery row yet for this issue or any revision of it (never push an issue twice)."""
+    return ~(
+        sa.select(sa.literal(1))
+        .select_from(D.join(I, I.c.id == D.c.issue_id))
+        .where(D.c.subscription_id == S.c.id, I.c.identity == identity)
+        .exists()
+    )
+
+
+def _insert_rows(
+    conn: sa.Connection, issue_id: int, conds: Conds, *, status: str, now: datetime, error: str = ""
+) -> int:
+    """``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: one row per (issue, subscription), at most."""
+    dialect = conn.dialect.name
+    ts = sa.DateTime(timezone=True)
+    empty_json: Any = (
+        sa.cast(sa.literal("[]"), D.c.message_ids.type) if dialect == "postgresql" else sa.literal("[]")
+    )
+    src = sa.select(
+        sa.literal(issue_id), S.c.id, sa.literal(status), sa.literal(0), sa.literal(now, ts), sa.literal(""),
+        sa.literal(0), sa.literal(0), empty_json, sa.literal(error), sa.literal(now, ts), sa.literal(now, ts),
+    ).where(*conds)  # fmt: skip
+    cols = [
+        "issue_id", "subscription_id", "status", "attempts", "next_attempt_at", "lease_owner",
+        "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
+    ]  # fmt: skip
+    ins: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        ins = pg_insert(D)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        ins = sqlite_insert(D)
+    ins = ins.from_select(cols, src).on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
+    # RETURNING counts what was really inserted (rowcount is -1 for INSERT ... SELECT on psycopg).
+    return len(conn.execute(ins.returning(D.c.id)).all())
+
+
+def _advance_cursor(conn: sa.Connection, issue_id: int, conds: Conds, now: datetime) -> None:
+    """Remember that these subscriptions have been given ``issue_id`` (delivered or skipped)."""
+    conn.execute(sa.update(S).where(*conds).values(last_issue_id=issue_id, updated_at=now))
+
+
+def enqueue_due(
+    engine: Engine, *, now: datetime, grace: timedelta, issue_id: int | None = None
+) -> EnqueueResult:
+    """Insert the delivery rows whose slot has come for the latest published issue.
+
+    ``issue_id`` given (the on-publish hook) restricts the pass to that issue; otherwise the
+    latest published issue is used. Scheduled subscriptions are grouped by (time, timezone), so
+    the work is per distinct slot, not per subscriber. Idempotent: runs on every replica.
+    """
+    now = _utc(now)
+    pending = skipped = 0
+    with writer(engine).begin() as conn:
+        issue = _latest_issue(conn, issue_id)
+        if issue is None:
+            return EnqueueResult()
+        iid, identity, published = int(issue.id), str(issue.identity), utc(issue.published_at)
+        assert published is not None
+        base = _eligible(iid)
+        fresh = _not_had(identity)
+        # On-publish subscriptions.
+        pub = [*base, S.c.mode == "publish"]
+        if decide_publish(published, now, grace) == "send":
+            pending += _insert_rows(conn, iid, [*pub, fresh], status=PENDING, now=now)
+        else:
+            why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
+            skipped += _insert_rows(conn, iid, [*pub, fresh], status=SKIPPED, now=now, error=why)
+        _advance_cursor(conn, iid, pub, now)
+        if issue_id is None:
+            sched = [*base, S.c.mode == "scheduled"]
+            slots = conn.execute(
+                sa.select(S.c.time, S.c.timezone).where(*sched).group_by(S.c.time, S.c.timezone)
+            )
+            for at, tz_name in slots.all():
+                what, slot = decide_slot(published, parse_hhmm(at), ZoneInfo(tz_name), now, grace)
+                if what == "wait":
+                    continue
+                group = [*sched, S.c.time == at, S.c.timezone == tz_name]
+                if what == "send":
+                    pending += _insert_rows(conn, iid, [*group, fresh], status=PENDING, now=now)
+                else:
+                    why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
+                    skipped += _insert_rows(conn, iid, [*group, fresh], status=SKIPPED, now=now, error=why)
+                _advance_cursor(conn, iid, group, now)
+    return EnqueueResult(pending, skipped, iid)
+
+
+def enqueue_now(
+    engine: Engine, issue_id: int, *, now: datetime, subscription_ids: Sequence[int] | None = None
+) -> int:
+    """Operator push: enqueue ``issue_id`` for every active subscription (or the given ones) now.
+
+    Still one row per (issue, subscription): a subscriber who already has this issue (sent,
+    pending or failed) is left alone — use :func:`retry_failed` for failures.
+    """
+    now = _utc(now)
+    with writer(engine).begin() as conn:
+        issue = _latest_issue(conn, issue_id)
+        if issue is None:
+            return 0
+        chat_active = sa.select(sa.literal(1)).where(C.c.id == S.c.chat_id, C.c.active.is_(True)).exists()
+        conds: Conds = [S.c.active.is_(True), chat_active]
+        if subscription_ids is not None:
+            conds.append(S.c.id.in_(list(subscription_ids)))
+        n = _insert_rows(conn, issue_id, conds, status=PENDING, now=now)
+        behind = sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id)
+        _advance_cursor(conn, issue_id, [*conds, behind], now)
+    return n
+
+
+# ----------------------------------------------------------------------------------------------- claim
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed delivery with everything the engine needs to render and send it."""
+
+    id: int
+    issue_id: int
+    subscription_id: int
+    attempts: int
+    parts_total: int
+    parts_sent: int
+    message_ids: tuple[str, ...]
+    sectors: tuple[str, ...]
+    variant: str
+    thread_id: str
+    chat_pk: int
+    platform: str
+    chat_id: str
+    workspace: str
+    chat_kind: str
+    language: str | None
+    active: bool
+    reason: str
+
+
+def claim(
+    engine: Engine,
+    owner: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    platforms: Sequence[str] | None = None,
+) -> list[Claimed]:
+    """Claim up to ``limit`` due pending deliveries for ``owner`` until ``now + lease``.
+
+    ``platforms`` restricts the claim to subscriptions on those platforms (a worker without a
+    Slack token must not take Slack rows).
+    """
+    now = _utc(now)
+    conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
+    if platforms is not None:
+        on_platform = (
+            sa.select(S.c.id).join(C, C.c.id == S.c.chat_id).where(C.c.platform.in_(list(platforms)))
+        )
+        conds.append(D.c.subscription_id.in_(on_platform))
+    due = (
+        sa.select(D.c.id)
+        .where(*conds)
+        .order_by(D.c.next_attempt_at, D.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        sa.update(D)
+        .where(D.c.id.in_(due.scalar_subquery()))
+        .values(status=CLAIMED, lease_owner=owner, lease_until=now + lease, updated_at=now)
+        .returning(
+            D.c.id,
+            D.c.issue_id,
+            D.c.subscription_id,
+            D.c.attempts,
+            D.c.parts_total,
+            D.c.parts_sent,
+            D.c.message_ids,
+        )
+    )
+    with writer(engine).begin() as conn:
+        rows = conn.execute(stmt).all()
+        if not rows:
+            return []
+        sub_ids = {int(r.subscription_id) for r in rows}
+        subs = {
+            int(r.id): r
+            for r in conn.execute(
+                sa.select(
+                    S.c.id,
+                    S.c.sectors,
+                    S.c.variant,
+                    S.c.thread_id,
+                    S.c.active,
+                    S.c.reason,
+                    C.c.id.label("chat_pk"),
+                    C.c.platform,
+                    C.c.external_id,
+                    C.c.workspace,
+                    C.c.kind,
+                    C.c.language,
+                    C.c.active.label("chat_active"),
+                    C.c.deactivated_reason,
+                )
+                .select_from(S.join(C, C.c.id == S.c.chat_id))
+                .where(S.c.id.in_(sub_ids))
+            ).all()
+        }
+    out: list[Claimed] = []
+    for r in sorted(rows, key=lambda r: int(r.id)):
+        s = subs[int(r.subscription_id)]
+        active = bool(s.active) and bool(s.chat_active)
+        out.append(
+            Claimed(
+                id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id),
+                attempts=int(r.attempts), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),
+                message_ids=tuple(str(m) for m in (r.message_ids or ())), sectors=tuple(s.sectors or ()),
+                variant=str(s.variant or ""), thread_id=str(s.thread_id or ""), chat_pk=int(s.chat_pk),
+                platform=str(s.platform), chat_id=str(s.external_id), workspace=str(s.workspace or ""),
+                chat_kind=str(s.kind or ""), language=s.language, active=active,
+                reason=str(s.reason or s.deactivated_reason or ""),
+            )
+        )  # fmt: skip
+    return out
+
+
+def renew(engine: Engine, owner: str, ids: Iterable[int], *, until: datetime) -> int:
+    """Extend the lease of rows this worker still holds (long waits on slow group limits)."""
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    with writer(engine).begin() as conn:
+        res = conn.execute(
+            sa.update(D)
+            .where(D.c.id.in_(id_list), D.c.lease_owner == owner, D.c.status == CLAIMED)
+            .values(lease_until=_utc(until))
+        )
+    return int(res.rowcount or 0)
+
+
+def reclaim_expired(engine: Engine, *, now: datetime) -> int:
+    """Return rows whose worker died (lease expired) to ``pending``; the crash counts as an attempt."""
+    now = _utc(now)
+    with writer(engine).begin() as conn:
+        res = conn.execute(
+            sa.update(D)
+            .where(D.c.status == CLAIMED, D.c.lease_until < now)
+            .values(
+                status=PENDING,
+                lease_owner="",
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+                attempts=D.c.attempts + 1,
+                last_error="lease expired: the worker stopped mid-delivery",
+            )
+        )
+    return int(res.rowcount or 0)
+
+
+def release(engine: Engine, owner: str, ids: Iterable[int], *, now: datetime) -> int:
+    """Give unsent claims back on a clean shutdown so another worker can take them at once."""
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    now = _utc(now)
+    with writer(engine).begin() as conn:
+        res = conn.execute(
+            sa.update(D)
+            .where(D.c.id.in_(id_list), D.c.lease_owner == owner, D.c.status == CLAIMED)
+            .values(status=PENDING, lease_owner="", lease_until=None, next_attempt_at=now, updated_at=now)
+        )
+    return int(res.rowcount or 0)
+
+
+# --------------------------------------------------------------------------------------------- outcomes
+
+
+class Action(enum.Enum):
+    """What to write for one delivery after a send (or a decision not to send)."""
+
+    PROGRESS = "progress"  # a part went out; more to come
+    SENT = "sent"  # the last part went out
+    RETRY = "retry"  # back to pending, next attempt at ``next_attempt_at``
+    FAILED = "failed"  # dead letter
+    SKIPPED = "skipped"  # nothing to send / subscription inactive
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One row update; ``deactivate`` also switches the chat and its subscriptions off."""
+
+    delivery_id: int
+    action: Action
+    parts_total: int = 0
+    parts_sent: int = 0
+    message_ids: tuple[str, ...] = ()
+    attempts: int = 0
+    error: str = ""
+    next_attempt_at: datetime | None = None
+    deactivate_chat_pk: int | None = None
+    deactivate_subscription_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_B = sa.bindparam
+
+
+def _update(
+    *, status: bool = False, sent_at: bool = False, next_at: bool = False, lease: bool = False
+) -> Any:
+    values: dict[str, Any] = {
+        "parts_total": _B("b_total"),
+        "parts_sent": _B("b_sent"),
+        "message_ids": _B("b_mids", type_=D.c.message_ids.type),
+        "attempts": _B("b_attempts"),
+        "last_error": _B("b_error"),
+        "updated_at": _B("b_now", type_=sa.DateTime(timezone=True)),
+    }
+    if status:
+        values["status"] = _B("b_status")
+    if sent_at:
+        values["sent_at"] = _B("b_now2", type_=sa.DateTime(timezone=True))
+    if next_at:
+        values["next_attempt_at"] = _B("b_next", type_=sa.DateTime(timezone=True))
+    if lease:
+        values["lease_owner"] = ""
+        values["lease_until"] = None
+    return sa.update(D).where(D.c.id == _B("b_id"), D.c.lease_owner == _B("b_owner")).values(**values)
+
+
+_PROGRESS = _update()
+_FINAL = _update(status=True, sent_at=True, lease=True)
+_DONE = _update(status=True, lease=True)
+_RETRY = _update(status=True, next_at=True, lease=True)
+
+
+def apply(engine: Engine, owner: str, outcomes: Sequence[Outcome], *, now: datetime) -> int:
+    """Write a batch of outcomes in one transaction (one ``executemany`` per kind of update)."""
+    if not outcomes:
+        return 0
+    now = _utc(now)
+    groups: dict[Action, list[dict[str, Any]]] = {}
+    chats: dict[int, str] = {}
+    subs: dict[int, str] = {}
+    for o in outcomes:
+        params: dict[str, Any] = {
+            "b_id": o.delivery_id, "b_owner": owner, "b_total": o.parts_total, "b_sent": o.parts_sent,
+            "b_mids": list(o.message_ids), "b_attempts": o.attempts, "b_error": o.error[:2000], "b_now": now,
+        }  # fmt: skip
+        if o.action in (Action.SENT, Action.FAILED, Action.SKIPPED, Action.RETRY):
+            params["b_status"] = {Action.SENT: SENT, Action.FAILED: FAILED, Action.SKIPPED: SKIPPED}.get(
+                o.action, PENDING
+            )
+        if o.action is Action.SENT:
+            params["b_now2"] = now
+        if o.action is Action.RETRY:
+            params["b_next"] = _utc(o.next_attempt_at or now)
+        groups.setdefault(o.action, []).append(params)
+        if o.deactivate_chat_pk is not None:
+            chats[o.deactivate_chat_pk] = o.error
+        if o.deactivate_subscription_id is not None:
+            subs[o.deactivate_subscription_id] = o.error
+    changed = 0
+    with writer(engine).begin() as conn:
+        for action, rows in groups.items():
+            stmt = {Action.PROGRESS: _PROGRESS, Action.SENT: _FINAL, Action.RETRY: _RETRY}.get(action, _DONE)
+            changed += int(conn.execute(stmt, rows).rowcount or 0)
+        for chat_pk, reason in chats.items():
+            _deactivate(conn, now, reason, chat_pk=chat_pk)
+        for sub_id, reason in subs.items():
+            _deactivate(conn, now, reason, subscription_id=sub_id)
+    return changed
+
+
+def _deactivate(
+    conn: sa.Connection,
+    now: datetime,
+    reason: str,
+    *,
+    chat_pk: int | None = None,
+    subscription_id: int | None = None,
+) -> None:
+    """Switch a chat (all its subscriptions) or one subscription off and skip its queued deliveries."""
+    reason = reason[:500]
+    if chat_pk is not None:
+        conn.execute(
+            sa.update(C)
+            .where(C.c.id == chat_pk)
+            .values(active=False, deactivated_reason=reason, updated_at=now)
+        )
+        sub_ids: Any = sa.select(S.c.id).where(S.c.chat_id == chat_pk)
+        conn.execute(
+            sa.update(S).where(S.c.chat_id == chat_pk).values(active=False, reason=reason, updated_at=now)
+        )
+    else:
+        sub_ids = [subscription_id]
+        conn.execute(
+            sa.update(S).where(S.c.id == subscription_id).values(active=False, reason=reason, updated_at=now)
+        )
+    conn.execute(
+        sa.update(D)
+        .where(D.c.subscription_id.in_(sub_ids), D.c.status == PENDING)
+        .values(status=SKIPPED, last_error=f"subscription deactivated: {reason}", updated_at=now)
+    )
+
+
+# ------------------------------------------------------------------------------------------- operators
+
+
+def _record(r: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id), status=str(r.status),
+        attempts=int(r.attempts), next_attempt_at=utc(r.next_attempt_at),
+        lease_owner=str(r.lease_owner or ""),
+        lease_until=utc(r.lease_until), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),
+        message_ids=tuple(str(m) for m in (r.message_ids or ())), last_error=str(r.last_error or ""),
+        created_at=utc(r.created_at) or datetime.now(UTC), updated_at=utc(r.updated_at) or datetime.now(UTC),
+        sent_at=utc(r.sent_at),
+    )  # fmt: skip
+
+
+def list_deliveries(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    issue_id: int | None = None,
+    subscription_id: int | None = None,
+    limit: int | None = 100,
+) -> list[DeliveryRecord]:
+    """Deliveries newest first, optionally filtered (the ``briefcast deliveries`` command)."""
+    q = sa.select(D)
+    if status:
+        q = q.where(D.c.status == status)
+    if issue_id is not None:
+        q = q.where(D.c.issue_id == issue_id)
+    if subscription_id is not None:
+        q = q.where(D.c.subscription_id == subscription_id)
+    q = q.order_by(D.c.id.desc())
+    if limit:
+        q = q.limit(limit)
+    with engine.connect() as conn:
+        return [_record(r) for r in conn.execute(q)]
+
+
+def count_by_status(engine: Engine, *, issue_id: int | None = None) -> dict[str, int]:
+    """``{"pending": n, "sent": m, ...}`` (progress bars, health checks)."""
+    q = sa.select(D.c.status, sa.func.count()).group_by(D.c.status)
+    if issue_id is not None:
+        q = q.where(D.c.issue_id == issue_id)
+    with engine.connect() as conn:
+        counts = {str(s): int(n) for s, n in conn.execute(q)}
+    return {s: counts.get(s, 0) for s in STATUSES}
+
+
+def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) -> int:
+    """Put dead-lettered deliveries back in the queue (attempts reset); progress per part is kept."""
+    now = _utc(now)
+    q = sa.update(D).where(D.c.status == FAILED)
+    if issue_id is not None:
+        q = q.where(D.c.issue_id == issue_id)
+    active = (
+        sa.select(sa.literal(1))
+        .select_from(S.join(C, C.c.id == S.c.chat_id))
+        .where(S.c.id == D.c.subscription_id, S.c.active.is_(True), C.c.active.is_(True))
+        .exists()
+    )
+    with writer(engine).begin() as conn:
+        res = conn.execute(
+            q.where(active).values(
+                status=PENDING, attempts=0, next_attempt_at=now, updated_at=now, lease_owner=""
+            )
+        )
+    return int(res.rowcount or 0)
+
+
+def next_due_at(engine: Engine) -> datetime | None:
+    """When the next queued work becomes due: a pending retry, or an expired lease to reclaim."""
+    with engine.connect() as conn:
+        pending = conn.execute(
+            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING)
+        ).scalar()
+        leased = conn.execute(sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED)).scalar()
+    times = [t for t in (utc(pending), utc(leased)) if t is not None]
+    return min(times) if times else None
