@@ -1,0 +1,171 @@
+"""Read-only queries the dashboard needs beyond the Store API (joins of delivery, subscription, chat).
+
+They use the same table objects as the delivery outbox and return plain dataclasses, so the
+templates never touch ORM rows and a page costs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from briefcast.store import Store
+from briefcast.store.tables import utc
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """A delivery with the chat it goes to."""
+
+    id: int
+    issue_id: int
+    subscription_id: int
+    status: str
+    attempts: int
+    parts_sent: int
+    parts_total: int
+    last_error: str
+    updated_at: datetime | None
+    sent_at: datetime | None
+    platform: str
+    chat_id: str
+    chat_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class InactiveSubscription:
+    id: int
+    platform: str
+    chat_id: str
+    chat_title: str
+    sectors: tuple[str, ...]
+    reason: str
+    updated_at: datetime | None
+
+
+def deliveries(
+    store: Store,
+    *,
+    status: str | None = None,
+    issue_id: int | None = None,
+    platform: str | None = None,
+    limit: int = 200,
+) -> list[DeliveryRow]:
+    """Newest first, with the destination chat."""
+    from briefcast.delivery.outbox import C, D, S
+
+    q = (
+        sa.select(
+            D.c.id,
+            D.c.issue_id,
+            D.c.subscription_id,
+            D.c.status,
+            D.c.attempts,
+            D.c.parts_sent,
+            D.c.parts_total,
+            D.c.last_error,
+            D.c.updated_at,
+            D.c.sent_at,
+            C.c.platform,
+            C.c.external_id.label("chat_id"),
+            C.c.title.label("chat_title"),
+        )
+        .select_from(D.join(S, S.c.id == D.c.subscription_id).join(C, C.c.id == S.c.chat_id))
+        .order_by(D.c.id.desc())
+        .limit(limit)
+    )
+    if status:
+        q = q.where(D.c.status == status)
+    if issue_id is not None:
+        q = q.where(D.c.issue_id == issue_id)
+    if platform:
+        q = q.where(C.c.platform == platform)
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:
+        r["last_error"] = str(r["last_error"] or "")
+        r["chat_title"] = str(r["chat_title"] or "")
+        r["updated_at"], r["sent_at"] = utc(r["updated_at"]), utc(r["sent_at"])
+    return [DeliveryRow(**r) for r in rows]
+
+
+def delivery_counts(store: Store, *, issue_id: int | None = None) -> dict[str, dict[str, int]]:
+    """``{platform: {status: n}}`` with every known platform and status present (zeros included)."""
+    from briefcast.delivery.outbox import PLATFORMS, STATUSES, C, D, S
+
+    out = {p: dict.fromkeys(STATUSES, 0) for p in PLATFORMS}
+    q = (
+        sa.select(C.c.platform, D.c.status, sa.func.count())
+        .select_from(D.join(S, S.c.id == D.c.subscription_id).join(C, C.c.id == S.c.chat_id))
+        .group_by(C.c.platform, D.c.status)
+    )
+    if issue_id is not None:
+        q = q.where(D.c.issue_id == issue_id)
+    with store.engine.connect() as conn:
+        for platform, status, n in conn.execute(q):
+            out.setdefault(str(platform), dict.fromkeys(STATUSES, 0))[str(status)] = int(n)
+    return out
+
+
+def failure_reasons(store: Store, *, limit: int = 20) -> list[tuple[str, int]]:
+    """The most common ``last_error`` of failed and skipped deliveries, with counts."""
+    from briefcast.delivery.outbox import FAILED, SKIPPED, D
+
+    q = (
+        sa.select(D.c.last_error, sa.func.count())
+        .where(D.c.status.in_([FAILED, SKIPPED]))
+        .group_by(D.c.last_error)
+        .order_by(sa.func.count().desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return [(str(reason or "(no reason recorded)"), int(n)) for reason, n in conn.execute(q)]
+
+
+def inactive_subscriptions(store: Store, *, limit: int = 100) -> list[InactiveSubscription]:
+    """Subscriptions switched off (unsubscribed, bot blocked or kicked), with the recorded reason."""
+    from briefcast.delivery.outbox import C, S
+
+    q = (
+        sa.select(
+            S.c.id,
+            C.c.platform,
+            C.c.external_id,
+            C.c.title,
+            S.c.sectors,
+            S.c.reason,
+            S.c.updated_at,
+            C.c.active.label("chat_active"),
+            C.c.deactivated_reason,
+        )
+        .select_from(S.join(C, C.c.id == S.c.chat_id))
+        .where(sa.or_(S.c.active.is_(False), C.c.active.is_(False)))
+        .order_by(S.c.updated_at.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(q))
+    return [
+        InactiveSubscription(
+            id=int(r.id),
+            platform=str(r.platform),
+            chat_id=str(r.external_id),
+            chat_title=str(r.title or ""),
+            sectors=tuple(r.sectors or ()),
+            reason=str(r.reason or r.deactivated_reason or ("chat inactive" if not r.chat_active else "")),
+            updated_at=utc(r.updated_at),
+        )
+        for r in rows
+    ]
+
+
+def sector_counts(subscriptions: list[tuple[str, tuple[str, ...]]]) -> dict[str, dict[str, int]]:
+    """``{sector: {platform: n}}`` from ``(platform, sectors)`` pairs."""
+    counts: dict[str, Counter[str]] = {}
+    for platform, sectors in subscriptions:
+        for sector in sectors:
+            counts.setdefault(sector, Counter())[platform] += 1
+    return {k: dict(v) for k, v in sorted(counts.items())}

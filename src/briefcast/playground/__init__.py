@@ -1,0 +1,190 @@
+"""The local playground: briefcast working out of the box, with no Telegram or Slack account.
+
+When no platform token is configured, ``briefcast run`` calls :func:`build_playground` and
+serves what it returns::
+
+    pg = build_playground(settings, store)
+    try:
+        await serve(pg.settings, store, components=pg.components, routes=[*pg.routes, ...])
+    finally:
+        pg.close()
+
+What runs: the fake Telegram Bot API and fake Slack Web API from :mod:`briefcast.testing`
+(embedded, on ephemeral loopback ports), the *real* Telegram bot (python-telegram-bot, long
+polling the fake) and Slack app (bolt, HTTP mode, its ``/slack/events`` route on our web app),
+and the real scheduler and delivery engine on a clock the page can move forward. The page at
+``/`` is a chat view of a local user's private chat, a group, and a Slack channel; the operator
+dashboard is at ``/dashboard``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
+
+from briefcast.briefing.sectors import SectorCatalogue
+from briefcast.config import Secret, Settings
+from briefcast.metrics import METRICS, Metrics, instrument_commands, instrument_transports
+from briefcast.playground.platform import (
+    SLACK_SIGNING_SECRET,
+    SLACK_TOKEN,
+    TELEGRAM_TOKEN,
+    LocalPlatform,
+)
+from briefcast.playground.schedule import PlaygroundDelivery, ShiftableClock
+from briefcast.playground.web import PlaygroundWeb
+from briefcast.runtime import Component
+from briefcast.store import Store
+
+__all__ = [
+    "Playground",
+    "PlaygroundDelivery",
+    "ShiftableClock",
+    "build_playground",
+    "playground_settings",
+    "wants_playground",
+]
+
+log = logging.getLogger(__name__)
+
+
+def wants_playground(settings: Settings) -> bool:
+    """True when no platform credential is configured at all (then ``run`` starts the playground)."""
+    sl = settings.slack
+    return not (
+        settings.telegram.token or sl.bot_token or sl.app_token or (sl.client_id and sl.client_secret)
+    )
+
+
+def playground_settings(settings: Settings, platform: LocalPlatform) -> Settings:
+    """The settings overlay: both bots pointed at the embedded fakes with the playground tokens."""
+    telegram = dataclasses.replace(
+        settings.telegram,
+        token=Secret(TELEGRAM_TOKEN),
+        api_url=platform.telegram_api_url,
+        webhook_url="",
+        commands_per_minute=max(settings.telegram.commands_per_minute, 120),
+    )
+    slack = dataclasses.replace(
+        settings.slack,
+        bot_token=Secret(SLACK_TOKEN),
+        app_token=Secret(""),
+        signing_secret=Secret(SLACK_SIGNING_SECRET),
+        client_id="",
+        client_secret=Secret(""),
+        api_url=platform.slack_api_url,
+    )
+    return dataclasses.replace(settings, telegram=telegram, slack=slack)
+
+
+class FakesComponent:
+    """The embedded fakes as a runtime component: first to start, last to stop (they serve the bots)."""
+
+    name = "playground"
+
+    def __init__(self, platform: LocalPlatform) -> None:
+        self.platform = platform
+
+    @property
+    def started(self) -> bool:
+        return self.platform.started
+
+    async def start(self) -> None:
+        self.platform.start()
+
+    async def stop(self) -> None:
+        self.platform.close()
+
+    def routes(self) -> list[BaseRoute]:
+        return []
+
+
+@dataclass
+class Playground:
+    """What :func:`build_playground` returns: settings overlay, components and routes for ``serve``."""
+
+    settings: Settings
+    platform: LocalPlatform
+    delivery: PlaygroundDelivery
+    components: list[Component]
+    routes: list[BaseRoute]
+    notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop the fakes if ``serve`` never ran (or failed before stopping its components)."""
+        self.platform.close()
+
+
+def build_playground(
+    settings: Settings,
+    store: Store,
+    *,
+    catalogue: SectorCatalogue | None = None,
+    metrics: Metrics = METRICS,
+    dashboard: bool = True,
+) -> Playground:
+    """Start the embedded fakes and build the bots, scheduler, engine and pages around them.
+
+    The fakes start here (background threads) because the bots need their URLs when they are
+    constructed; everything else starts inside :func:`briefcast.runtime.serve`. The returned
+    ``settings`` are the caller's with the playground tokens and URLs overlaid: pass them to
+    ``serve`` (and to logging set-up, so those tokens are redacted like real ones).
+    """
+    from briefcast.bot.telegram import TelegramBot
+    from briefcast.delivery.transports import SlackTransport, TelegramTransport
+    from briefcast.ingest import IngestService
+
+    platform = LocalPlatform(language=settings.default_language)
+    platform.start()
+    try:
+        overlay = playground_settings(settings, platform)
+        components: list[Component] = [FakesComponent(platform)]
+        notes: list[str] = []
+        telegram = TelegramBot(overlay, store, catalogue=catalogue)
+        instrument_commands(telegram.commands, metrics)
+        components.append(telegram)
+        slack_ok = False
+        try:
+            from briefcast.bot.slack import SlackBot
+
+            slack = SlackBot(overlay, store, catalogue=catalogue)
+            instrument_commands(slack.commands, metrics)
+            components.append(slack)
+            slack_ok = True
+        except ImportError as e:  # the Slack adapter is optional at this layer
+            notes.append(f"Slack app unavailable: {e}")
+        transports = instrument_transports(
+            {
+                "telegram": TelegramTransport(
+                    TELEGRAM_TOKEN, base_url=platform.telegram_api_url, concurrency=4
+                ),
+                "slack": SlackTransport(SLACK_TOKEN, base_url=platform.slack_api_url, concurrency=4),
+            },
+            metrics,
+        )
+        delivery = PlaygroundDelivery(overlay, store, transports)
+        components.append(delivery)
+        from briefcast.dashboard.auth import DashboardAuth
+
+        web = PlaygroundWeb(platform, delivery, slack=slack_ok, auth=DashboardAuth(overlay))
+        routes: list[BaseRoute] = list(web.routes())
+        if dashboard:
+            from briefcast.dashboard import dashboard_routes
+
+            ingest = IngestService(
+                store, catalogue=catalogue, on_published=delivery.scheduler.on_issue_published
+            )
+            routes += dashboard_routes(overlay, store, ingest=ingest, home=False)
+    except BaseException:
+        platform.close()
+        raise
+    return Playground(overlay, platform, delivery, components, routes, notes)
+
+
+def route_paths(routes: Sequence[BaseRoute]) -> list[str]:
+    """The paths of some routes (start-up banner, tests)."""
+    return [str(getattr(r, "path", "")) for r in routes]

@@ -1,0 +1,147 @@
+"""Scheduled pushes in the playground: the real scheduler and delivery engine, on a clock you can move.
+
+Nobody wants to wait until 08:00 to see a digest arrive. The playground runs the production
+:class:`~briefcast.schedule.Scheduler` and :class:`~briefcast.delivery.engine.DeliveryEngine`
+against the embedded fakes, both reading one :class:`ShiftableClock`. "Advance the schedule"
+moves that clock to the next slot at which some subscriber is owed the latest issue and runs a
+scheduler tick: the rows are enqueued and sent by exactly the code that runs in production.
+
+Engine and scheduler must share the clock: the scheduler stamps ``next_attempt_at`` with its
+``now``, and an engine on the real clock would consider those rows not yet due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from starlette.routing import BaseRoute
+
+from briefcast.config import Settings
+from briefcast.delivery.engine import DeliveryEngine, Transport
+from briefcast.schedule import Scheduler, first_slot_at_or_after, parse_hhmm
+from briefcast.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ShiftableClock:
+    """The wall clock plus an offset that only grows (time never runs backwards for the engine)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance_to(self, instant: datetime) -> None:
+        """Make ``now`` at least ``instant``."""
+        gap = instant - self()
+        if gap > timedelta(0):
+            self.offset += gap
+
+
+@dataclass(frozen=True)
+class AdvanceResult:
+    """What "advance the schedule" did, for the page."""
+
+    moved_to: datetime | None
+    enqueued: int
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "moved_to": self.moved_to.isoformat() if self.moved_to else None,
+            "enqueued": self.enqueued,
+            "message": self.message,
+        }
+
+
+def next_owed_slot(store: Store, now: datetime) -> tuple[datetime, str, str] | None:
+    """The earliest future slot of a scheduled subscription that has not had the latest issue.
+
+    Returns ``(instant, "HH:MM", timezone)``. Mirrors the scheduler's rule: an issue belongs to a
+    subscriber's first slot at or after its publication.
+    """
+    issue = store.latest_issue()
+    if issue is None or issue.published_at is None:
+        return None
+    best: tuple[datetime, str, str] | None = None
+    for sub in store.active_subscriptions():
+        if sub.mode != "scheduled" or (sub.last_issue_id is not None and sub.last_issue_id >= issue.id):
+            continue
+        if not set(sub.sectors) & set(issue.sectors):
+            continue
+        slot = first_slot_at_or_after(issue.published_at, parse_hhmm(sub.time), ZoneInfo(sub.timezone))
+        if slot > now and (best is None or slot < best[0]):
+            best = (slot, sub.time, sub.timezone)
+    return best
+
+
+class PlaygroundDelivery:
+    """A runtime component: scheduler (minute ticks) + delivery engine, on a :class:`ShiftableClock`."""
+
+    name = "delivery"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        transports: dict[str, Transport],
+        *,
+        clock: ShiftableClock | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock or ShiftableClock()
+        self.transports = transports
+        self.engine = DeliveryEngine(settings, store, transports, clock=self.clock, idle_poll=0.5)
+        self.scheduler = Scheduler(settings, store, self.engine, clock=self.clock)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[object] | None = None
+        self.started = False
+
+    async def start(self) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.engine.run(self._stop), name="playground-delivery")
+        self.scheduler.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown()
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+            self._task = None
+        for transport in self.transports.values():
+            with contextlib.suppress(Exception):
+                await transport.close()
+        self.started = False
+
+    def routes(self) -> list[BaseRoute]:
+        return []
+
+    async def advance(self) -> AdvanceResult:
+        """Jump to the next owed slot (if any is in the future) and run a scheduler tick now."""
+        now = self.clock()
+        target = await asyncio.to_thread(next_owed_slot, self.store, now)
+        moved: datetime | None = None
+        if target is not None:
+            moved = target[0]
+            self.clock.advance_to(moved)
+        enqueued = await self.scheduler.tick()
+        self.engine.wake()
+        if target is not None:
+            local = moved.astimezone(ZoneInfo(target[2])) if moved else None
+            when = f"{local:%Y-%m-%d %H:%M} {target[2]}" if local else ""
+            message = f"Clock moved to the {target[1]} slot ({when}): {enqueued} delivery(ies) queued."
+        elif enqueued:
+            message = f"{enqueued} delivery(ies) were due and are queued."
+        else:
+            message = "Nothing is scheduled: subscribe a chat first (e.g. /subscribe energy 08:00)."
+        log.info("playground: %s", message)
+        return AdvanceResult(moved, enqueued, message)

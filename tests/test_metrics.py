@@ -1,0 +1,144 @@
+"""``/metrics``: Prometheus text format, database gauges, send instrumentation, commands served."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from briefcast.briefing.parse import parse_markdown
+from briefcast.delivery import outbox
+from briefcast.delivery.engine import Target
+from briefcast.delivery.errors import SendError
+from briefcast.delivery.transports import TelegramTransport
+from briefcast.metrics import CONTENT_TYPE, Counter, Histogram, InstrumentedTransport, Metrics, metrics_route
+from briefcast.store import ChatRef, Store
+from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
+from briefcast.web import create_app
+
+SAMPLE_LINE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? (-?[0-9.e+]+|\+Inf)$')
+
+
+def parse(text: str) -> dict[str, float]:
+    """Sample name+labels -> value; asserts every line is a comment or a valid sample."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            continue
+        assert SAMPLE_LINE.match(line), line
+        key, _, value = line.rpartition(" ")
+        values[key] = float(value)
+    return values
+
+
+def test_counter_and_histogram_exposition() -> None:
+    m = Metrics()
+    m.commands.inc(platform="telegram", command="energy")
+    m.commands.inc(2, platform="telegram", command="energy")
+    m.send_latency.observe(0.02, platform="slack")
+    m.send_latency.observe(3.0, platform="slack")
+    text = m.exposition([("briefcast_queue_depth", "Due now.", [((), 7.0)])])
+    assert "# TYPE briefcast_commands_served_total counter" in text
+    assert "# TYPE briefcast_send_latency_seconds histogram" in text
+    assert "# TYPE briefcast_queue_depth gauge" in text
+    values = parse(text)
+    assert values['briefcast_commands_served_total{platform="telegram",command="energy"}'] == 3
+    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="0.025"}'] == 1
+    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="2.5"}'] == 1
+    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="5"}'] == 2
+    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="+Inf"}'] == 2
+    assert values['briefcast_send_latency_seconds_count{platform="slack"}'] == 2
+    assert values['briefcast_send_latency_seconds_sum{platform="slack"}'] == pytest.approx(3.02)
+    assert values["briefcast_queue_depth"] == 7
+
+
+def test_label_values_are_escaped_and_labels_checked() -> None:
+    c = Counter("x", "help", ("reason",))
+    c.inc(reason='say "hi"\\\n')
+    assert c.samples() == ['x_total{reason="say \\"hi\\"\\\\\\n"} 1']
+    with pytest.raises(ValueError):
+        c.inc(other="a")
+    with pytest.raises(ValueError):
+        c.inc(-1, reason="a")
+    with pytest.raises(ValueError):
+        Histogram("h", "help", ("platform",)).observe(1.0)
+
+
+async def test_instrumented_transport_counts_sends_latency_and_429() -> None:
+    m = Metrics()
+    async with FakeTelegram(limits=TelegramLimits(enabled=False)) as tg:
+        tg.add_chat(42, "private")
+        transport = InstrumentedTransport(TelegramTransport(tg.token, base_url=tg.base_url), m)
+        try:
+            assert await transport.send(Target("42"), {"text": "hello"}) == "1"
+            tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", {"retry_after": 3})
+            with pytest.raises(SendError):
+                await transport.send(Target("42"), {"text": "again"})
+            tg.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+            with pytest.raises(SendError):
+                await transport.send(Target("42"), {"text": "blocked"})
+        finally:
+            await transport.close()
+    assert transport.platform == "telegram"
+    assert m.sends.value(platform="telegram", outcome="ok") == 1
+    assert m.sends.value(platform="telegram", outcome="retry_after") == 1
+    assert m.sends.value(platform="telegram", outcome="permanent") == 1
+    assert m.rate_limited.value(platform="telegram") == 1
+    assert m.send_latency.count(platform="telegram") == 3
+
+
+@pytest.fixture
+def deliveries(store: Store, sample_md: Path) -> Store:
+    """Two subscriptions (Telegram, Slack) and a pending delivery for each; one is due later."""
+    raw = sample_md.read_text(encoding="utf-8")
+    issue = store.ingest(parse_markdown(raw, source="sample"), raw=raw, source="sample").issue_id
+    for ref, kind in (
+        (ChatRef("telegram", "42"), "private"),
+        (ChatRef("slack", "C1", workspace="T1"), "slack_channel"),
+    ):
+        store.upsert_chat(ref, kind=kind)
+        store.subscribe(ref, ["energy"])
+    now = datetime.now(UTC)
+    assert outbox.enqueue_now(store.engine, issue, now=now) == 2
+    slack_sub = store.subscriptions_for_chat("slack", "C1", "T1")[0].id
+    with store.engine.begin() as conn:
+        conn.execute(
+            outbox.D.update()
+            .where(outbox.D.c.subscription_id == slack_sub)
+            .values(next_attempt_at=now + timedelta(hours=1))
+        )
+    return store
+
+
+async def test_metrics_endpoint_reports_database_gauges(deliveries: Store) -> None:
+    m = Metrics()
+    m.commands.inc(platform="slack", command="energy")
+    app = create_app(routes=[metrics_route(deliveries, m)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == CONTENT_TYPE
+    values = parse(answer.text)
+    assert values["briefcast_database_up"] == 1
+    assert values['briefcast_deliveries{platform="telegram",status="pending"}'] == 1
+    assert values['briefcast_deliveries{platform="slack",status="pending"}'] == 1
+    assert values['briefcast_deliveries{platform="telegram",status="sent"}'] == 0
+    assert values["briefcast_queue_depth"] == 1  # the Slack one is due in an hour
+    assert values["briefcast_queue_pending"] == 2
+    assert values['briefcast_subscriptions_active{platform="telegram"}'] == 1
+    assert values['briefcast_commands_served_total{platform="slack",command="energy"}'] == 1
+
+
+async def test_metrics_survive_an_unreachable_database(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'm.db'}")
+    store.close()
+    (tmp_path / "m.db").unlink()
+    (tmp_path / "m.db").mkdir()  # a directory where the database file was: every query fails
+    app = create_app(routes=[metrics_route(store, Metrics())])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    assert parse(answer.text)["briefcast_database_up"] == 0
