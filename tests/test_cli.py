@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -167,13 +168,13 @@ def test_db_upgrade_and_run(runner: CliRunner, tmp_path: Path) -> None:
     assert up.stdout == "database sqlite:///./data/briefcast.db is at revision 0001\n"
     assert (tmp_path / "data" / "briefcast.db").is_file()
 
-    run = runner.invoke(app, ["run"])
+    run = runner.invoke(app, ["run", "--no-serve"])
     assert run.exit_code == 0, run.output
     first_line = run.stdout.splitlines()[0]
     assert first_line == "issue 1 (revision 1, new) from sample-issue.md: ai, energy, web3, signals"
     for heading in ("🤖 AI新能力", "⚡ 能源基建", "🌐 Web3金融", "🔗 跨界信号"):
         assert heading in run.stdout
-    again = runner.invoke(app, ["run"])
+    again = runner.invoke(app, ["run", "--no-serve"])
     assert again.stdout.splitlines()[0].startswith("issue 1 (revision 1, duplicate)")
 
 
@@ -187,3 +188,73 @@ def test_unreachable_database_is_one_line(runner: CliRunner) -> None:
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(app, ["version"])
     assert result.stdout == "briefcast 0.1.0\n"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _read_until(stream: Any, needle: str, *, deadline: float) -> str:
+    """Lines of ``stream`` until one contains ``needle``; a reader thread feeds a queue we wait on."""
+    import queue
+    import threading
+
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    seen: list[str] = []
+    while True:
+        try:
+            line = lines.get(timeout=deadline)
+        except queue.Empty:
+            raise AssertionError(f"no {needle!r} within {deadline} s: {seen}") from None
+        seen.append(line)
+        if needle in line:
+            return line
+
+
+def test_run_serves_the_playground_until_sigterm(tmp_path: Path) -> None:
+    """README's main command: ingest the sample, serve the playground, stop cleanly on SIGTERM."""
+    import signal
+
+    import httpx
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_"))}
+    env |= {"BRIEFCAST_HTTP_PORT": str(port), "BRIEFCAST_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefcast", "run"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # printed after the sample is stored, before serving
+        assert first.startswith("issue 1 (revision 1, new) from sample-issue.md"), first
+        assert (
+            proc.stdout.readline().strip()
+            == f"no Telegram/Slack token configured: local playground at http://127.0.0.1:{port}/"
+        )
+        assert proc.stderr is not None
+        _read_until(proc.stderr, "briefcast serving on", deadline=60.0)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
+            health = client.get("/healthz").json()
+            assert health.get("status") == "ok", health
+            checks = health["checks"]
+            assert isinstance(checks, dict)
+            assert {"database", "telegram", "slack", "delivery"} <= set(checks)
+            page = client.get("/")
+            assert page.status_code == 200 and "<html" in page.text.lower()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

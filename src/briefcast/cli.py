@@ -398,13 +398,10 @@ def find_sample(settings: Settings) -> Path:
     raise ConfigError(f"the sample issue {SAMPLE_NAME} was not found (set sample_issue in the settings)")
 
 
-def run_app(settings: Settings, store: Store, *, echo: Callable[[str], None] = typer.echo) -> int:
-    """What ``briefcast run`` does; returns the exit status.
-
-    Today: ingest the bundled sample into the configured database and print
-    every sector digest as plain text. The bots, scheduler and web app hook in
-    here as they land.
-    """
+def ingest_sample(
+    settings: Settings, store: Store, *, echo: Callable[[str], None] = typer.echo
+) -> StoredIssue:
+    """Store the bundled sample issue (a no-op when it is already stored) and say so."""
     from briefcast.briefing.parse import parse_text, read_source
 
     sample = find_sample(settings)
@@ -417,19 +414,342 @@ def run_app(settings: Settings, store: Store, *, echo: Callable[[str], None] = t
     )
     issue = store.get_issue(result.issue_id)
     assert issue is not None
-    echo("")
-    echo(briefing_text(issue.briefing).rstrip("\n"))
+    return issue
+
+
+def run_app(
+    settings: Settings, store: Store, *, serve: bool = True, echo: Callable[[str], None] = typer.echo
+) -> int:
+    """What ``briefcast run`` does; returns the exit status.
+
+    Ingest the bundled sample, then either print every sector digest as plain
+    text (``serve=False``) or serve: the bots, the delivery service, the source
+    pollers and the web app - against the embedded playground platform when no
+    Telegram or Slack credential is configured.
+    """
+    issue = ingest_sample(settings, store, echo=echo)
+    if not serve:
+        echo("")
+        echo(briefing_text(issue.briefing).rstrip("\n"))
+        return 0
+
+    import asyncio
+
+    from briefcast.logs import configure_logging
+    from briefcast.runtime import assemble
+    from briefcast.runtime import serve as serve_forever
+
+    assembly = assemble(settings, store)
+    configure_logging(assembly.settings)  # after the overlay, so its tokens are redacted too
+    host, port = assembly.settings.http_host, assembly.settings.http_port
+    if assembly.playground:
+        echo(f"no Telegram/Slack token configured: local playground at http://{host}:{port}/")
+    else:
+        echo(f"serving {', '.join(c.name for c in assembly.components)} on http://{host}:{port}/")
+    try:
+        asyncio.run(
+            serve_forever(assembly.settings, store, components=assembly.components, routes=assembly.routes)
+        )
+    finally:
+        assembly.close()
     return 0
 
 
 @app.command()
 @friendly
-def run(ctx: typer.Context) -> None:
-    """Run briefcast: for now, ingest the bundled sample issue and print every sector digest."""
+def run(
+    ctx: typer.Context,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Only ingest the sample and print its digests, then exit.")
+    ] = False,
+) -> None:
+    """Run briefcast: ingest the bundled sample, then serve the bots, deliveries and web app.
+
+    With no TELEGRAM_BOT_TOKEN / SLACK_BOT_TOKEN, the bots run against the embedded
+    local platform and the chat page at http://127.0.0.1:8080/ shows them working.
+    """
     state = _ctx(ctx)
-    code = run_app(state.settings, state.open_store())
+    code = run_app(state.settings, state.open_store(), serve=not no_serve)
     if code:
         raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------ delivery
+
+
+def _transports(settings: Settings) -> dict[str, Any]:
+    from briefcast.delivery.transports import build_transports
+
+    transports = build_transports(settings)
+    if not transports:
+        raise ConfigError("no platform is configured: set TELEGRAM_BOT_TOKEN and/or SLACK_BOT_TOKEN")
+    return dict(transports)
+
+
+@app.command()
+@friendly
+def push(
+    ctx: typer.Context,
+    issue: Annotated[int | None, typer.Option("--issue", help="Issue id (default: the latest).")] = None,
+    sector: Annotated[str | None, typer.Option("--sector", help="Only subscribers of this sector.")] = None,
+    to: Annotated[int | None, typer.Option("--to", help="Only this subscription id.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would receive it.")] = False,
+) -> None:
+    """Enqueue an issue now, ignoring schedules, and deliver it in the foreground."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from briefcast.delivery import ops
+
+    state = _ctx(ctx)
+    settings, store = state.settings, state.open_store()
+    key = None
+    if sector is not None:
+        from briefcast.briefing.sectors import default_catalogue
+
+        found = default_catalogue().lookup(sector)
+        if found is None:
+            raise fail(f"unknown sector {sector!r}", code=2)
+        key = found.key
+    if dry_run:
+        result = asyncio.run(
+            ops.push(settings, store, {}, issue_id=issue, sector=key, to_subscription=to, dry_run=True)
+        )
+        for p in result.planned:
+            note = f" (already {p.already})" if p.already else ""
+            typer.echo(
+                f"subscription {p.subscription_id}: {p.chat.platform}:{p.chat.chat_id} "
+                f"{','.join(p.sectors)}{note}"
+            )
+        typer.echo(f"issue {result.issue_id}: {len(result.planned)} subscription(s) would be pushed")
+        return
+    transports = _transports(settings)
+
+    async def go() -> ops.PushResult:
+        with Progress(TextColumn("delivering"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
+            task = bar.add_task("push", total=None)
+
+            def progress(stats: Any) -> None:
+                bar.update(task, completed=stats.finished)
+
+            try:
+                result = await ops.push(
+                    settings,
+                    store,
+                    transports,
+                    issue_id=issue,
+                    sector=key,
+                    to_subscription=to,
+                    progress=progress,
+                )
+            finally:
+                for t in transports.values():
+                    await t.close()
+            return result
+
+    result = asyncio.run(go())
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items()) if v) or "nothing to send"
+    typer.echo(f"issue {result.issue_id}: enqueued {result.enqueued}; {counts}")
+
+
+@app.command()
+@friendly
+def deliveries(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending|claimed|sent|failed|skipped")
+    ] = None,
+    issue: Annotated[int | None, typer.Option("--issue", help="Only this issue id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
+) -> None:
+    """List deliveries, newest first, with attempts and the last error."""
+    from briefcast.delivery import ops
+
+    rows = ops.list_deliveries(_ctx(ctx).open_store(), status=status, issue_id=issue, limit=limit)
+    if not rows:
+        typer.echo("no deliveries")
+        return
+    for d in rows:
+        when = (d.sent_at or d.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+        err = f"  {d.last_error}" if d.last_error else ""
+        typer.echo(
+            f"{d.id:>6}  issue {d.issue_id:<4} sub {d.subscription_id:<5} {d.status:<8} "
+            f"parts {d.parts_sent}/{d.parts_total} attempts {d.attempts}  {when}{err}"
+        )
+
+
+@app.command("retry-failed")
+@friendly
+def retry_failed(
+    ctx: typer.Context,
+    issue: Annotated[int | None, typer.Option("--issue", help="Only this issue id.")] = None,
+) -> None:
+    """Re-queue failed deliveries of still-active subscriptions."""
+    from briefcast.delivery import ops
+
+    n = ops.retry_failed(_ctx(ctx).open_store(), issue_id=issue)
+    typer.echo(f"{n} failed deliver{'y' if n == 1 else 'ies'} re-queued")
+
+
+@app.command()
+@friendly
+def worker(ctx: typer.Context) -> None:
+    """Run delivery workers only (scale out several on one PostgreSQL database)."""
+    import asyncio
+    import signal
+
+    from briefcast.delivery import ops
+    from briefcast.logs import configure_logging
+    from briefcast.metrics import instrument_transports
+
+    state = _ctx(ctx)
+    settings, store = state.settings, state.open_store()
+    configure_logging(settings)
+    transports = instrument_transports(_transports(settings))
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await ops.run_worker(settings, store, stop, transports=transports)
+        finally:
+            for t in transports.values():
+                await t.close()
+
+    typer.echo("delivery worker running (Ctrl-C to stop)")
+    asyncio.run(go())
+
+
+subs_app = typer.Typer(help="Operator view of subscriptions.", no_args_is_help=True)
+app.add_typer(subs_app, name="subs")
+
+
+def _chat_ref(chat: str, thread: str | None) -> Any:
+    from briefcast.store.records import ChatRef
+
+    platform, sep, rest = chat.partition(":")
+    if not sep or platform not in ("telegram", "slack") or not rest:
+        raise fail(
+            "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)",
+            code=2,
+        )
+    workspace, _, chat_id = rest.rpartition("/") if platform == "slack" else ("", "", rest)
+    return ChatRef(platform, chat_id, thread, workspace)
+
+
+@subs_app.command("list")
+@friendly
+def subs_list(
+    ctx: typer.Context,
+    platform: Annotated[str | None, typer.Option("--platform", help="telegram|slack")] = None,
+) -> None:
+    """List active subscriptions."""
+    from briefcast.delivery import ops
+
+    rows = ops.subs_list(_ctx(ctx).open_store(), platform=platform)
+    if not rows:
+        typer.echo("no active subscriptions")
+        return
+    for s in rows:
+        where = f"{s.chat.platform}:{s.chat.workspace + '/' if s.chat.workspace else ''}{s.chat.chat_id}"
+        thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
+        when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}"
+        typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {s.chat_title}")
+
+
+@subs_app.command("add")
+@friendly
+def subs_add(
+    ctx: typer.Context,
+    chat: Annotated[str, typer.Argument(help="telegram:CHAT_ID or slack:TEAM/CHANNEL")],
+    sectors: Annotated[list[str] | None, typer.Argument(help="Sectors (default: all).")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="HH:MM local time.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="IANA time zone, e.g. Asia/Shanghai.")] = None,
+    on_publish: Annotated[
+        bool, typer.Option("--on-publish", help="Push as soon as an issue is published.")
+    ] = False,
+    thread: Annotated[str | None, typer.Option("--thread", help="Forum topic (message_thread_id).")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="private|group|supergroup|channel")] = "",
+) -> None:
+    """Subscribe a chat (created if unknown)."""
+    from briefcast.delivery import ops
+
+    sub = ops.subs_add(
+        _ctx(ctx).open_store(),
+        _chat_ref(chat, thread),
+        sectors or [],
+        kind=kind,
+        time=time,
+        timezone=tz,
+        mode="publish" if on_publish else None,
+    )
+    typer.echo(
+        f"subscription {sub.id}: {','.join(sub.sectors)} at "
+        f"{'publish' if sub.mode == 'publish' else f'{sub.time} {sub.timezone}'}"
+    )
+
+
+@subs_app.command("remove")
+@friendly
+def subs_remove(
+    ctx: typer.Context,
+    chat: Annotated[str, typer.Argument(help="telegram:CHAT_ID or slack:TEAM/CHANNEL")],
+    sectors: Annotated[list[str] | None, typer.Argument(help="Sectors (default: all).")] = None,
+    thread: Annotated[str | None, typer.Option("--thread")] = None,
+) -> None:
+    """Unsubscribe a chat from some or all sectors."""
+    from briefcast.delivery import ops
+
+    sub = ops.subs_remove(_ctx(ctx).open_store(), _chat_ref(chat, thread), sectors or None)
+    if sub is None:
+        raise fail(f"{chat} has no subscription")
+    state = "active: " + ",".join(sub.sectors) if sub.active else "inactive"
+    typer.echo(f"subscription {sub.id} is now {state}")
+
+
+# --------------------------------------------------------------- operations
+
+
+@app.command()
+@friendly
+def sources(
+    ctx: typer.Context,
+    enable: Annotated[str | None, typer.Option("--enable", help="Re-enable a disabled source.")] = None,
+) -> None:
+    """Show every source's status, last success and last error."""
+    from briefcast.ingest import enable_source, sources_status
+
+    store = _ctx(ctx).open_store()
+    if enable is not None:
+        if not enable_source(store, enable):
+            raise fail(f"no source named {enable!r}")
+        typer.echo(f"source {enable} enabled")
+        return
+    rows = sources_status(store)
+    if not rows:
+        typer.echo("no sources have been polled yet (configure [[source]] in config/briefcast.toml)")
+        return
+    for r in rows:
+        ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
+        err = f"  last error: {r.last_error}" if r.last_error else ""
+        typer.echo(
+            f"{r.name:<16} {r.kind:<6} {r.status:<8} last success {ok}  failures {r.failures}  "
+            f"{r.location}{err}"
+        )
+
+
+@app.command()
+@friendly
+def doctor(ctx: typer.Context) -> None:
+    """Check configuration, database and platform tokens (getMe / auth.test)."""
+    from briefcast.doctor import doctor as run_checks
+    from briefcast.doctor import format_results
+
+    if not format_results(run_checks(_ctx(ctx).settings), echo=typer.echo):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -199,3 +199,68 @@ async def _first(waiter: object, task: asyncio.Task[None]) -> None:
         await asyncio.wait({other, task}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         other.cancel()
+
+
+class Assembly:
+    """Everything ``briefcast run`` serves: settings (maybe overlaid), components, routes.
+
+    With no platform credential at all, the embedded playground (fake Telegram and
+    Slack, chat page) is assembled; otherwise the configured bots, the delivery
+    service, the source pollers and the operator dashboard.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        components: list[Component],
+        routes: list[BaseRoute],
+        *,
+        playground: bool,
+        close: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.components = components
+        self.routes = routes
+        self.playground = playground
+        self.close = close
+
+
+def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | None = None) -> Assembly:
+    """Build the components and routes for :func:`serve` from the settings."""
+    from briefcast.dashboard import dashboard_routes
+    from briefcast.delivery.service import DeliveryService
+    from briefcast.delivery.transports import build_transports
+    from briefcast.ingest import IngestService
+    from briefcast.ingest.api import issue_routes
+    from briefcast.ingest.sources import SourcePolling, build_pollers
+    from briefcast.metrics import instrument_commands, instrument_transports, metrics_route
+    from briefcast.playground import build_playground, wants_playground
+
+    if wants_playground(settings):
+        pg = build_playground(settings, store, catalogue=catalogue)
+        overlay = pg.settings
+        service = IngestService(store, catalogue=catalogue, on_published=pg.delivery.on_issue_published)
+        components: list[Component] = list(pg.components)
+        routes: list[BaseRoute] = list(pg.routes)
+        close = pg.close
+    else:
+        overlay = settings
+        components = default_components(settings, store, catalogue=catalogue)
+        for c in components:
+            commands = getattr(c, "commands", None)
+            if commands is not None:
+                instrument_commands(commands)
+        delivery = DeliveryService(settings, store, instrument_transports(build_transports(settings)))
+        components.append(delivery)
+        service = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
+        routes = list(dashboard_routes(settings, store, ingest=service))
+        close = _noop
+    pollers = build_pollers(overlay.sources, service)
+    if pollers:
+        components.append(SourcePolling(pollers))
+    routes += [metrics_route(store), *issue_routes(service, api_token=overlay.api_token)]
+    return Assembly(overlay, components, routes, playground=wants_playground(settings), close=close)
+
+
+def _noop() -> None:
+    return None

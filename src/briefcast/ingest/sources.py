@@ -787,3 +787,32 @@ def build_pollers(
         if config.enabled:
             pollers.append(SourcePoller.create(config, service, clock=clock, alert=alert))
     return pollers
+
+
+class SourcePolling:
+    """A runtime component polling the configured sources on their own APScheduler (one job each)."""
+
+    name = "sources"
+
+    def __init__(self, pollers: Sequence[SourcePoller]) -> None:
+        self.pollers = list(pollers)
+        self._aps: Any = None
+        self.started = False
+
+    async def start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self._aps = AsyncIOScheduler(timezone="UTC")
+        for poller in self.pollers:
+            poller.register(self._aps)
+        self._aps.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        self.started = False
+
+    def routes(self) -> list[Any]:
+        return []

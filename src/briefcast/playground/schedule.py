@@ -13,17 +13,15 @@ Engine and scheduler must share the clock: the scheduler stamps ``next_attempt_a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from starlette.routing import BaseRoute
-
 from briefcast.config import Settings
-from briefcast.delivery.engine import DeliveryEngine, Transport
-from briefcast.schedule import Scheduler, first_slot_at_or_after, parse_hhmm
+from briefcast.delivery.engine import Transport
+from briefcast.delivery.service import DeliveryService
+from briefcast.schedule import first_slot_at_or_after, parse_hhmm
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)
@@ -82,10 +80,8 @@ def next_owed_slot(store: Store, now: datetime) -> tuple[datetime, str, str] | N
     return best
 
 
-class PlaygroundDelivery:
-    """A runtime component: scheduler (minute ticks) + delivery engine, on a :class:`ShiftableClock`."""
-
-    name = "delivery"
+class PlaygroundDelivery(DeliveryService):
+    """The production delivery component on a :class:`ShiftableClock`, plus "advance the schedule"."""
 
     def __init__(
         self,
@@ -95,35 +91,8 @@ class PlaygroundDelivery:
         *,
         clock: ShiftableClock | None = None,
     ) -> None:
-        self.store = store
-        self.clock = clock or ShiftableClock()
-        self.transports = transports
-        self.engine = DeliveryEngine(settings, store, transports, clock=self.clock, idle_poll=0.5)
-        self.scheduler = Scheduler(settings, store, self.engine, clock=self.clock)
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[object] | None = None
-        self.started = False
-
-    async def start(self) -> None:
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self.engine.run(self._stop), name="playground-delivery")
-        self.scheduler.start()
-        self.started = True
-
-    async def stop(self) -> None:
-        self.scheduler.shutdown()
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(Exception):
-                await self._task
-            self._task = None
-        for transport in self.transports.values():
-            with contextlib.suppress(Exception):
-                await transport.close()
-        self.started = False
-
-    def routes(self) -> list[BaseRoute]:
-        return []
+        self.shiftable = clock or ShiftableClock()
+        super().__init__(settings, store, transports, clock=self.shiftable, idle_poll=0.5)
 
     async def advance(self) -> AdvanceResult:
         """Jump to the next owed slot (if any is in the future) and run a scheduler tick now."""
@@ -132,7 +101,7 @@ class PlaygroundDelivery:
         moved: datetime | None = None
         if target is not None:
             moved = target[0]
-            self.clock.advance_to(moved)
+            self.shiftable.advance_to(moved)
         enqueued = await self.scheduler.tick()
         self.engine.wake()
         if target is not None:

@@ -1,0 +1,105 @@
+"""Operator commands (subs, push, deliveries, retry-failed, sources, doctor) against the fake Telegram API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefcast.cli import app
+from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram, TelegramLimits
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram.in_thread(limits=TelegramLimits(enabled=False)) as tg:
+        tg.add_chat(42, "private", first_name="Ada")
+        tg.add_chat(-100777, "supergroup", title="Energy desk")
+        yield tg
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeTelegram) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("BRIEFCAST_TELEGRAM_API_URL", fake.base_url)
+    return CliRunner()
+
+
+def test_subs_push_and_deliveries(
+    runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram
+) -> None:
+    def cli(*args: str) -> str:
+        result = runner.invoke(app, ["--db", db_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert "status=new" in cli("ingest", str(sample_md))
+    assert cli("subs", "add", "telegram:42", "energy", "--time", "07:30", "--tz", "Europe/Berlin").startswith(
+        "subscription 1: energy at 07:30 Europe/Berlin"
+    )
+    cli("subs", "add", "telegram:-100777", "ai", "web3", "--kind", "supergroup", "--on-publish")
+    listing = cli("subs", "list")
+    assert "telegram:42  energy  07:30 Europe/Berlin" in listing
+    assert "telegram:-100777  ai,web3  on publish" in listing
+
+    dry = cli("push", "--dry-run")
+    assert "2 subscription(s) would be pushed" in dry
+    assert fake.sent_messages == []  # a dry run sends nothing
+
+    out = cli("push")
+    assert "enqueued 2; sent=2" in out
+    assert [m.chat_id for m in fake.messages_to(42)] == [42]
+    assert fake.messages_to(42)[0].plain.startswith("⚡ 能源基建")
+    group = [m.plain.splitlines()[0] for m in fake.messages_to(-100777)]
+    assert group[0].startswith("🤖") and group[-1].startswith("🌐")
+
+    again = cli("push")  # the outbox row exists: nobody is pushed twice
+    assert "enqueued 0" in again
+    assert len(fake.messages_to(42)) == 1
+    rows = cli("deliveries", "--status", "sent")
+    assert rows.count(" sent ") == 2
+
+
+def test_blocked_chat_is_deactivated_and_retry_failed(
+    runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram
+) -> None:
+    assert runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)]).exit_code == 0
+    assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0
+    fake.block(42)
+    out = runner.invoke(app, ["--db", db_url, "push"])
+    assert out.exit_code == 0, out.output
+    failed = runner.invoke(app, ["--db", db_url, "deliveries", "--status", "failed"]).stdout
+    assert "blocked" in failed.lower()
+    assert runner.invoke(app, ["--db", db_url, "subs", "list"]).stdout.strip() == "no active subscriptions"
+    # the subscription is inactive, so there is nothing to re-queue
+    retry = runner.invoke(app, ["--db", db_url, "retry-failed"])
+    assert retry.stdout.strip() == "0 failed deliveries re-queued"
+
+
+def test_operator_errors_are_one_line(runner: CliRunner, db_url: str) -> None:
+    bad_chat = runner.invoke(app, ["--db", db_url, "subs", "add", "whatsapp:1", "energy"])
+    assert bad_chat.exit_code == 2 and bad_chat.stderr.startswith("error: CHAT must be")
+    bad_time = runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy", "--time", "25:00"])
+    assert bad_time.exit_code == 1 and bad_time.stderr.count("\n") == 1 and "25:00" in bad_time.stderr
+    nothing = runner.invoke(app, ["--db", db_url, "push"])
+    assert nothing.exit_code == 1 and nothing.stderr.strip() == "error: there is no issue to push"
+    status = runner.invoke(app, ["--db", db_url, "deliveries", "--status", "lost"])
+    assert status.exit_code == 1 and "status must be one of" in status.stderr
+    assert runner.invoke(app, ["--db", db_url, "sources"]).stdout.startswith("no sources have been polled")
+
+
+def test_doctor_checks_the_token(runner: CliRunner, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = runner.invoke(app, ["--db", db_url, "doctor"])
+    assert ok.exit_code == 0, ok.output
+    assert "briefcast_test_bot" in ok.stdout
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:wrong")
+    bad = runner.invoke(app, ["--db", db_url, "doctor"])
+    assert bad.exit_code == 1
+    assert "999:wrong" not in bad.output  # secrets never printed
