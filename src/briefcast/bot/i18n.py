@@ -131,6 +131,103 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "button_expired": ("这个按钮已失效。", "This button has expired."),
     "all_sectors": ("全部板块", "all sectors"),
     "keyword_gone": ("这个关键词已不在当前一期中。", "That keyword is no longer in the current issue."),
+    # operator document upload (briefcast.bot.publish)
+    "upload_not_operator": (
+        "抱歉，只有运营人员可以通过发送文件来发布简报。你发送的文件没有被保存。",
+        "Sorry, only operators can publish an issue by sending a file. Your file was not stored.",
+    ),
+    "upload_wrong_type": (
+        "「{name}」不是可以发布的文件。请发送 .md（Markdown）或 .html 文件。",
+        "\u201c{name}\u201d cannot be published. Please send a .md (Markdown) or .html file.",
+    ),
+    "upload_too_large": (
+        "「{name}」太大了（{size}），上限是 {limit}。请发送更小的文件。",
+        "\u201c{name}\u201d is too large ({size}); the limit is {limit}. Please send a smaller file.",
+    ),
+    "upload_empty": (
+        "「{name}」是空文件，没有可以发布的内容。",
+        "\u201c{name}\u201d is empty: there is nothing to publish.",
+    ),
+    "upload_undecodable": (
+        "无法读取「{name}」：它不是 UTF-8 文本。请另存为 UTF-8 编码后再发送。",
+        "\u201c{name}\u201d could not be read: it is not UTF-8 text. "
+        "Please save it as UTF-8 and send it again.",
+    ),
+    "upload_unparseable": (
+        "「{name}」里没有找到可以发布的简报：{reason}",
+        "No publishable issue was found in \u201c{name}\u201d: {reason}",
+    ),
+    "upload_download_failed": (
+        "抱歉，没能下载「{name}」，请稍后重新发送。",
+        "Sorry, \u201c{name}\u201d could not be downloaded. Please send it again in a moment.",
+    ),
+    "upload_duplicate": (
+        "这份简报已经发布过了（第 {id} 期：《{title}》），无需再次发布。",
+        "This issue was already published (issue {id}: \u201c{title}\u201d); "
+        "there is nothing new to publish.",
+    ),
+    "upload_preview_title": ("预览：{title}", "Preview: {title}"),
+    "upload_preview_intro": (
+        "上面是订阅者将看到的每个板块。",
+        "Above is every sector exactly as subscribers will receive it.",
+    ),
+    "upload_date": ("日期：{date}", "Date: {date}"),
+    "upload_no_date": ("日期：无", "Date: none"),
+    "upload_sectors": ("{count} 个板块：{names}", "{count} sectors: {names}"),
+    "upload_messages": (
+        "每位全板块订阅者收到 {count} 条消息。",
+        "A subscriber of every sector receives {count} messages.",
+    ),
+    "upload_revision": (
+        "这是已存简报的第 {revision} 版（日期和标题相同、内容不同）。",
+        "This is revision {revision} of an issue already stored (same date and title, new content).",
+    ),
+    "upload_revision_push": (
+        "「立即发布」会把它再发给已收到旧版的订阅者；「按计划时间发布」只发给还没收到的订阅者。",
+        "\u201cPublish now\u201d also sends it to subscribers who received an earlier revision; "
+        "\u201cPublish at scheduled times\u201d only reaches those who have not had it.",
+    ),
+    "upload_warnings": ("请注意：", "Please check:"),
+    "upload_choose": (
+        "「立即发布」：现在就推送给所有订阅者。「按计划时间发布」：每位订阅者按自己的设置收到"
+        "（即时订阅者立即收到，其他人在各自的推送时间）。「放弃」：不发布。",
+        "\u201cPublish now\u201d: every subscriber receives it right away. \u201cPublish at scheduled "
+        "times\u201d: each subscriber receives it as they chose (on-publish subscribers now, the others at "
+        "their delivery time). \u201cDiscard\u201d: nothing is published.",
+    ),
+    "btn_publish_now": ("立即发布", "Publish now"),
+    "btn_publish_scheduled": ("按计划时间发布", "Publish at scheduled times"),
+    "btn_discard": ("放弃", "Discard"),
+    "upload_published_now": (
+        "已发布《{title}》（第 {id} 期），正在推送给 {count} 个订阅。",
+        "Published \u201c{title}\u201d (issue {id}); it is being sent to {count} subscriptions now.",
+    ),
+    "upload_published_scheduled": (
+        "已发布《{title}》（第 {id} 期）。即时订阅者马上收到，其他订阅者在各自的推送时间收到。",
+        "Published \u201c{title}\u201d (issue {id}). On-publish subscribers receive it now, "
+        "the others at their delivery time.",
+    ),
+    "upload_discarded": (
+        "已放弃《{title}》，没有发布。",
+        "Discarded \u201c{title}\u201d; nothing was published.",
+    ),
+    "upload_already_published": (
+        "《{title}》（第 {id} 期）已经发布，不能再放弃或重复发布。",
+        "\u201c{title}\u201d (issue {id}) is already published; it cannot be discarded or published again.",
+    ),
+    "upload_gone": (
+        "这份待发布的简报已不存在（可能已被放弃）。请重新发送文件。",
+        "This pending issue no longer exists (it may have been discarded). Please send the file again.",
+    ),
+    "upload_preview_rejected": (
+        "注意：{platform} 拒绝了 {count} 条预览消息（{reason}）。订阅者也会收不到这些消息，请先修改文件。",
+        "Warning: {platform} rejected {count} preview message(s) ({reason}). Subscribers would not receive "
+        "them either; please fix the file first.",
+    ),
+    "upload_not_operator_action": (
+        "只有运营人员可以发布或放弃简报。",
+        "Only operators can publish or discard an issue.",
+    ),
 }
 
 

@@ -27,6 +27,12 @@ slack-sdk's SQLAlchemy stores).
 
 Every Web API call goes through the listener's own ``client`` (bolt binds it
 to the workspace's token), so one process serves every installed workspace.
+
+Document upload: a ``.md`` / ``.html`` file shared in a DM with the app
+(``message`` event, subtype ``file_share``) is handed to
+:class:`~briefcast.bot.publish.PublishFlow`; this adapter only reads
+``files.info``, downloads ``url_private_download`` with the bot token and posts
+what the flow returns (preview, summary with the three buttons).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import sqlalchemy as sa
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -61,13 +68,16 @@ from starlette.routing import BaseRoute, Route
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
 from briefcast.bot.i18n import Lang, pick_language, t
+from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.briefing.model import ListBlock, ListItem, Paragraph, Run
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
+from briefcast.ingest.service import IngestService
 from briefcast.render import compose
 from briefcast.render import slack as render_slack
 from briefcast.render.document import Document
+from briefcast.store import Store
 from briefcast.store.records import ChatRef, SubscriptionRecord
 
 log = logging.getLogger(__name__)
@@ -98,6 +108,9 @@ MAX_HOME_BLOCKS = 100
 # users.conversations pages read for the Home tab (200 channels each).
 MAX_CHANNEL_PAGES = 5
 LOCALE_TTL = 3600.0
+# Files handled per file_share message, and the timeout of one download.
+MAX_UPLOAD_FILES = 5
+DOWNLOAD_TIMEOUT = 30.0
 Permission = Literal["anyone", "admins", "users"]
 
 # Words Slack writes as links: <@U123> mentions (dropped), <#C123|name> channels (-> @C123 targets).
@@ -358,6 +371,33 @@ def oauth_stores(engine: sa.Engine, client_id: str, *, state_ttl: int = 600) -> 
     return OAuthStores(ThreadedInstallationStore(installations), ThreadedStateStore(states))
 
 
+class DownloadError(Exception):
+    """A shared file could not be fetched (HTTP error, sign-in page, truncated, over the cap)."""
+
+
+async def download_file(url: str, token: str, *, expected: int | None, max_bytes: int) -> bytes:
+    """GET a file's ``url_private`` with the bot token as bearer; at most ``max_bytes`` are read.
+
+    Slack answers a bad token with its sign-in page and status 200, so the
+    length is checked against ``files.info``'s size when it is known. The token
+    is only sent, never logged (httpx logs URLs, which carry no token here).
+    """
+    async with (
+        httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
+        http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        if response.status_code != 200:
+            raise DownloadError(f"HTTP {response.status_code}")
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data.extend(chunk)
+            if len(data) > max_bytes:
+                raise DownloadError(f"more than {max_bytes} bytes")
+    if expected is not None and len(data) != expected:
+        raise DownloadError(f"got {len(data)} bytes, files.info says {expected} (not authorised?)")
+    return bytes(data)
+
+
 # ------------------------------------------------------------------ the app
 
 
@@ -386,7 +426,11 @@ class SlackBot:
         catalogue: SectorCatalogue | None = None,
         clock: Callable[[], float] = time.monotonic,
         engine: sa.Engine | None = None,
+        ingest: IngestService | None = None,
     ) -> None:
+        """``ingest`` stores operator uploads and runs its on-publish hook; by default a plain
+        ``IngestService(store)`` (no hook) when ``store`` is a :class:`Store`. Uploads are off (files
+        are ignored, as before) when no operator is configured or there is no ingest service."""
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -407,6 +451,19 @@ class SlackBot:
             prefix=PREFIX,
             commands_per_minute=sl.commands_per_minute,
             clock=clock,
+        )
+        if ingest is None and isinstance(store, Store):
+            ingest = IngestService(store, catalogue=catalogue)
+        self.publisher: PublishFlow | None = (
+            PublishFlow(
+                ingest,
+                platform=PLATFORM,
+                operators=sl.operators,
+                default_language=settings.default_language,
+                compact=settings.delivery.variant == "compact",
+            )
+            if ingest is not None and sl.operators
+            else None
         )
         self.oauth_stores: OAuthStores | None = None
         self.app = self._build_app(engine)
@@ -612,7 +669,11 @@ class SlackBot:
     async def on_message(
         self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
-        """A direct message: a command word or a sector name; other message kinds are ignored."""
+        """A direct message: a command word or a sector name, or a shared file (an operator's
+        upload); other message kinds are ignored."""
+        if event.get("channel_type") == "im" and event.get("files") and not event.get("bot_id"):
+            await self.on_file_share(event, client, context)
+            return
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         channel = str(event.get("channel") or "")
@@ -625,6 +686,77 @@ class SlackBot:
             explicit=False,
         )
         await self.post(client, channel, reply_payloads(reply))
+
+    async def on_file_share(
+        self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """Files shared in a DM: each goes through the publish flow (operators only; others refused)."""
+        if self.publisher is None:
+            return
+        _current_client.set(client)
+        channel = str(event.get("channel") or "")
+        user = str(event.get("user") or "")
+        request = Request(
+            platform=PLATFORM,
+            chat=ChatRef(PLATFORM, channel, workspace=str(context.team_id or event.get("team") or "")),
+            chat_kind="im",
+            user_id=user,
+            language_code=await self._locale(client, user),
+        )
+        files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+        if not self.publisher.is_operator(user):
+            # refused before any file is looked at; one answer for the whole message
+            first = UploadInfo(str(files[0].get("name") or "") if files else "")
+            refusal = self.publisher.screen(request, first)
+            if refusal is not None:
+                await self.post(client, channel, reply_payloads(refusal))
+            return
+        for shared in files[:MAX_UPLOAD_FILES]:
+            await self.upload(client, request, channel, shared)
+
+    async def upload(
+        self, client: AsyncWebClient, request: Request, channel: str, shared: dict[str, Any]
+    ) -> None:
+        """One shared file: files.info, screen, download, then post the preview and the summary."""
+        assert self.publisher is not None
+        info = shared
+        try:
+            # events may carry a partial file object ("file_access": "check_file_info")
+            info = (await client.files_info(file=str(shared.get("id") or ""))).get("file") or shared
+        except SlackApiError as e:
+            log.info("files.info(%s) failed: %s", shared.get("id"), _error_code(e))
+        size = info.get("size")
+        upload = UploadInfo(
+            str(info.get("name") or shared.get("name") or "file"),
+            int(size) if isinstance(size, int) else None,
+            str(info.get("mimetype") or ""),
+        )
+        refused = self.publisher.screen(request, upload)
+        if refused is not None:
+            await self.post(client, channel, reply_payloads(refused))
+            return
+        url = str(info.get("url_private_download") or info.get("url_private") or "")
+        try:
+            if not url or not client.token:
+                raise DownloadError("no url_private or no token")
+            data = await download_file(
+                url, client.token, expected=upload.size, max_bytes=self.publisher.max_bytes
+            )
+        except (DownloadError, httpx.HTTPError) as e:
+            log.warning("downloading the upload %r failed: %s", upload.name, e)
+            await self.post(client, channel, reply_payloads(self.publisher.download_failed(request, upload)))
+            return
+        result = await self.publisher.receive(request, upload, data)
+        refused_count = 0
+        reason = ""
+        for payload in result.preview:
+            if not await self.post(client, channel, [payload]):
+                refused_count += 1
+                reason = reason or "chat.postMessage"
+        if refused_count:
+            notice = self.publisher.preview_rejected(request, refused_count, reason)
+            await self.post(client, channel, reply_payloads(notice))
+        await self.post(client, channel, reply_payloads(result.reply))
 
     async def on_home_opened(
         self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -671,7 +803,11 @@ class SlackBot:
             language_code=locale,
             chat_title=str((body.get("channel") or {}).get("name") or ""),
         )
-        reply = await self.commands.handle_action(request, name, str(action.get("value") or ""))
+        value = str(action.get("value") or "")
+        if self.publisher is not None and self.publisher.handles(name):
+            reply = await self.publisher.act(request, name, value)
+        else:
+            reply = await self.commands.handle_action(request, name, value)
         if from_home or not body.get("response_url"):
             await self.post(client, channel, reply_payloads(reply))
             return

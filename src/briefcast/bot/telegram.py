@@ -14,6 +14,11 @@ the route feeding ``application.update_queue``.
 Channel posts: a command posted in a channel is answered in the channel (only
 channel admins can post, so the sender is trusted, e.g. ``/subscribe energy``
 posted in the channel subscribes it). Non-command posts are ignored.
+
+Document upload: a ``.md`` / ``.html`` document sent in a private chat is handed
+to :class:`~briefcast.bot.publish.PublishFlow` (operator check, parse, draft,
+preview, the Publish now / at scheduled times / Discard buttons); this adapter
+only fetches the file (getFile + download) and sends what the flow returns.
 """
 
 from __future__ import annotations
@@ -56,12 +61,15 @@ from telegram.ext import (
 )
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
+from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.briefing.model import Paragraph, Run
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
+from briefcast.ingest.service import IngestService
 from briefcast.render import telegram as render_telegram
 from briefcast.render.document import Document
+from briefcast.store import Store
 from briefcast.store.records import ChatRef
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,8 @@ ANONYMOUS_ADMIN_ID = 1087968824
 TOAST_MAX = 200
 # Longest flood wait a chat reply waits out before giving up (the user can ask again).
 MAX_REPLY_RETRY_WAIT = 5.0
+# The largest file the Bot API lets a bot download with getFile.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
@@ -240,7 +250,11 @@ class TelegramBot:
         *,
         catalogue: SectorCatalogue | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ingest: IngestService | None = None,
     ) -> None:
+        """``ingest`` stores operator uploads and runs its on-publish hook; by default a plain
+        ``IngestService(store)`` (no hook) when ``store`` is a :class:`Store`. Uploads are off (files
+        are ignored, as before) when no operator is configured or there is no ingest service."""
         quiet_http_logs()
         self.settings = settings
         self.store = store
@@ -262,6 +276,20 @@ class TelegramBot:
         self.webhook_path = (
             (urlparse(self.webhook_url).path or DEFAULT_WEBHOOK_PATH) if self.webhook_url else ""
         )
+        if ingest is None and isinstance(store, Store):
+            ingest = IngestService(store, catalogue=catalogue)
+        self.publisher: PublishFlow | None = (
+            PublishFlow(
+                ingest,
+                platform=PLATFORM,
+                operators=tg.operators,
+                default_language=settings.default_language,
+                max_bytes=MAX_DOWNLOAD_BYTES,
+                compact=settings.delivery.variant == "compact",
+            )
+            if ingest is not None and tg.operators
+            else None
+        )
         self.started = False
         self._install_handlers()
 
@@ -282,6 +310,11 @@ class TelegramBot:
             MessageHandler(
                 filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
                 self.on_text,
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.Document.ALL & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_document
             )
         )
         app.add_handler(CallbackQueryHandler(self.on_callback))
@@ -391,7 +424,10 @@ class TelegramBot:
             language_code=user.language_code,
             chat_title=base.chat_title,
         )
-        reply = await self.commands.handle_action(request, action, value)
+        if self.publisher is not None and self.publisher.handles(action):
+            reply = await self.publisher.act(request, action, value)
+        else:
+            reply = await self.commands.handle_action(request, action, value)
         toast = reply.notice if 0 < len(reply.notice) <= TOAST_MAX else None
         await query.answer(text=toast)
         if reply.edit and reply.documents and await self._edit(message, reply.documents[0]):
@@ -399,6 +435,45 @@ class TelegramBot:
             await self.send(message, rest)
             return
         await self.send(message, reply, include_notice=toast is None)
+
+    async def on_document(self, update: Update, context: Context) -> None:
+        """A document in a private chat: an operator's issue upload (see :mod:`briefcast.bot.publish`)."""
+        message = update.effective_message
+        if message is None or message.document is None or self.publisher is None:
+            return
+        document = message.document
+        request = _request_from_message(message, "", ())
+        upload = UploadInfo(document.file_name or "document", document.file_size, document.mime_type or "")
+        refused = self.publisher.screen(request, upload)
+        if refused is not None:
+            await self.send(message, refused)
+            return
+        try:
+            file = await context.bot.get_file(document.file_id)
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as e:  # PTB wraps network failures too (NetworkError, TimedOut)
+            log.warning("downloading the upload %r failed: %s", upload.name, e)
+            await self.send(message, self.publisher.download_failed(request, upload))
+            return
+        result = await self.publisher.receive(request, upload, data)
+        rejected = await self.send_preview(message, result.preview)
+        if rejected:
+            count, reason = rejected
+            await self.send(message, self.publisher.preview_rejected(request, count, reason))
+        await self.send(message, result.reply)
+
+    async def send_preview(
+        self, message: Message, payloads: Sequence[dict[str, Any]]
+    ) -> tuple[int, str] | None:
+        """Send the preview messages; one Telegram refuses is counted, not fatal: ``(count, reason)``."""
+        refused: list[str] = []
+        for payload in payloads:
+            try:
+                await self.send_payloads(message, [payload])
+            except BadRequest as e:
+                log.warning("a preview message was refused: %s", e)
+                refused.append(str(e))
+        return (len(refused), refused[0]) if refused else None
 
     async def _edit(self, message: Message, doc: Document) -> bool:
         """Replace the message that carried the button; False when it must be sent anew."""
@@ -470,8 +545,12 @@ class TelegramBot:
 
     async def send(self, message: Message, reply: Reply, *, include_notice: bool = True) -> None:
         """Send a reply into the chat (and forum topic) the message came from."""
+        await self.send_payloads(message, reply_payloads(reply, include_notice=include_notice))
+
+    async def send_payloads(self, message: Message, payloads: Sequence[dict[str, Any]]) -> None:
+        """sendMessage each renderer payload into the message's chat and topic, in order."""
         thread = _thread_of(message)
-        for payload in reply_payloads(reply, include_notice=include_notice):
+        for payload in payloads:
             kwargs = payload_kwargs(payload)
             try:
                 await self.application.bot.send_message(
