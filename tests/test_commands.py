@@ -221,6 +221,21 @@ async def test_keywords_buttons_carry_issue_and_show_passages(commands: Commands
     assert gone.notice == "That keyword is no longer in the current issue."
 
 
+async def test_drafts_are_never_shown_to_chat_users(
+    commands: Commands, issue: StoredIssue, store: Store, sample_md: Path
+) -> None:
+    raw = sample_md.read_text(encoding="utf-8").replace("硅谷关键赛道周观察", "草稿周报")
+    draft = store.ingest(parse_markdown(raw, source="upload"), raw=raw, publish=False).issue_id
+    hidden = await commands.handle(private("issue", str(draft)))
+    assert hidden.documents == () and str(draft) in hidden.notice
+    expired = await commands.handle_action(private(), "sector", f"ai.{draft}")
+    assert expired.documents == ()
+    gone = await commands.handle_action(private(), "kw", f"{draft}.0")
+    assert gone.documents == ()
+    shown = await commands.handle(private("issue", str(issue.id)))
+    assert shown.documents[0].title == "硅谷关键赛道周观察"
+
+
 async def test_insight_latest_issue_search(commands: Commands, issue: StoredIssue) -> None:
     insight = await commands.handle(private("insight"))
     assert "技术-能源-金融" in text_of(insight)

@@ -259,6 +259,7 @@ async def test_telegram_discard_publishes_nothing(
     text = await press(tg, OPERATOR, f"discard:{draft}", summary.message_id)
     assert text.startswith("Discarded")
     assert store.latest_issue() is None
+    assert store.get_issue(draft) is None  # the draft itself is deleted, not left behind
     assert hook.ids == [] and delivered_to(store, draft) == set()
     # sending the discarded file again shows its preview again (it never went out)
     await upload_tg(tg, OPERATOR, sample_en)

@@ -102,6 +102,18 @@ def test_drafts_are_not_latest_or_searchable_until_published(store: Store) -> No
     assert [h.issue_id for h in store.search("draft-only")] == [draft.issue_id]
 
 
+def test_discard_draft_deletes_only_drafts(store: Store) -> None:
+    pub = store.ingest(briefing(day=date(2026, 11, 20)), raw="old")
+    draft = store.ingest(briefing(title="草稿", ai="Draft-only phrase."), raw="draft", publish=False)
+    assert store.discard_draft(pub.issue_id) is False  # a published issue is never deleted
+    assert store.discard_draft(draft.issue_id) is True
+    assert store.get_issue(draft.issue_id) is None
+    assert [i.id for i in store.list_issues()] == [pub.issue_id]
+    assert store.discard_draft(draft.issue_id) is False  # already gone
+    again = store.ingest(briefing(title="草稿", ai="Draft-only phrase."), raw="draft", publish=False)
+    assert again.status == "new"  # its content hash went with it
+
+
 def test_find_issue_by_id_date_and_latest(store: Store) -> None:
     assert store.find_issue("latest") is None
     old = store.ingest(briefing(day=date(2026, 11, 21)), raw="old")

@@ -752,7 +752,7 @@ async def cmd_issue(c: Commands, request: Request, lang: Lang) -> Reply:
     if not args:
         raise UsageError("missing_args")
     ref = args[0]
-    issue = c.store.find_issue(ref)
+    issue = published(c.store.find_issue(ref))
     if issue is None:
         return Reply(notice=t(lang, "issue_not_found", ref=ref))
     doc = compose.overview_document(issue.briefing, lang)
@@ -951,11 +951,16 @@ async def _set_schedule(
 ActionHandler = Callable[[Commands, Request, Lang, str], Awaitable[Reply]]
 
 
+def published(issue: StoredIssue | None) -> StoredIssue | None:
+    """Drafts (uploads awaiting an operator's decision) are never shown to chat users."""
+    return issue if issue is not None and issue.status == "published" else None
+
+
 async def action_sector(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
     """``sector:<key>`` (latest issue) or ``sector:<key>.<issue id>`` (a past issue)."""
     key, _, issue_ref = value.partition(".")
     if issue_ref:
-        issue = c.store.get_issue(int(issue_ref)) if issue_ref.isdigit() else None
+        issue = published(c.store.get_issue(int(issue_ref))) if issue_ref.isdigit() else None
         if issue is None:
             return Reply(notice=t(lang, "button_expired"))
         return c.sector_reply(issue, key, lang, latest=False, public=False)
@@ -965,7 +970,7 @@ async def action_sector(c: Commands, request: Request, lang: Lang, value: str) -
 async def action_keyword(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
     """``kw:<issue id>.<index>`` (or a bare index = latest issue): every passage with that keyword."""
     issue_ref, _, index = value.rpartition(".")
-    issue = c.store.get_issue(int(issue_ref)) if issue_ref.isdigit() else c.latest()
+    issue = published(c.store.get_issue(int(issue_ref))) if issue_ref.isdigit() else c.latest()
     if issue is None or not index.isdigit() or int(index) >= len(issue.briefing.keywords):
         return Reply(notice=t(lang, "keyword_gone"))
     keyword = issue.briefing.keywords[int(index)]

@@ -337,17 +337,8 @@ class PublishFlow:
         return len({d.subscription_id for d in rows if d.subscription_id in wanted})
 
     def _discard(self, issue: StoredIssue) -> bool:
-        """Delete the draft when the store can; otherwise it stays an unpublished draft.
-
-        ``Store.discard_draft(issue_id) -> bool`` is the store API this wants
-        (delete a draft and its sections, never a published issue). Until it
-        exists the draft is left in place: no subscriber receives, searches or
-        lists drafts, and sending the same file again shows its preview again.
-        """
-        discard = getattr(self.store, "discard_draft", None)
-        if callable(discard):
-            return bool(discard(issue.id))
-        return False
+        """Delete the draft (never a published issue); sending the same file again starts afresh."""
+        return self.store.discard_draft(issue.id)
 
     @staticmethod
     def _result(text: str) -> Reply:

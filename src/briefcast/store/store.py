@@ -216,6 +216,26 @@ class Store:
             s.flush()
             return _issue(row)
 
+    def discard_draft(self, issue_id: int) -> bool:
+        """Delete a draft issue with its sections (and so its search rows); never a published one.
+
+        Deletes are explicit rather than left to ``ON DELETE CASCADE``, which SQLite only
+        honours with ``PRAGMA foreign_keys``; ingest events keep their history, unlinked.
+        """
+        with self._write() as s:
+            row = s.get(IssueRow, issue_id)
+            if row is None or row.status != "draft":
+                return False
+            s.execute(sa.delete(SectionRow).where(col(SectionRow.issue_id) == issue_id))
+            s.execute(sa.delete(DeliveryRow).where(col(DeliveryRow.issue_id) == issue_id))
+            s.execute(
+                sa.update(IngestEventRow)
+                .where(col(IngestEventRow.issue_id) == issue_id)
+                .values(issue_id=None)
+            )
+            s.delete(row)
+            return True
+
     def log_ingest_event(
         self, source: str, status: str, reason: str = "", issue_id: int | None = None
     ) -> None:
