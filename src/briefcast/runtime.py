@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute
 
 from briefcast.briefing.sectors import SectorCatalogue
 from briefcast.config import Settings
+from briefcast.ingest.service import IngestService
 from briefcast.store import Store
 from briefcast.web import HealthCheck, create_app
 
@@ -49,18 +50,22 @@ class Component(Protocol):
 
 
 def default_components(
-    settings: Settings, store: Store, *, catalogue: SectorCatalogue | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    catalogue: SectorCatalogue | None = None,
+    ingest: IngestService | None = None,
 ) -> list[Component]:
     """The components the settings ask for: Telegram and/or Slack when their tokens are set."""
     components: list[Component] = []
     if settings.telegram.token:
         from briefcast.bot.telegram import TelegramBot  # imported lazily: PTB only when configured
 
-        components.append(TelegramBot(settings, store, catalogue=catalogue))
+        components.append(TelegramBot(settings, store, catalogue=catalogue, ingest=ingest))
     if settings.slack.bot_token or (settings.slack.client_id and settings.slack.client_secret):
         from briefcast.bot.slack import SlackBot  # imported lazily: bolt only when configured
 
-        components.append(SlackBot(settings, store, catalogue=catalogue))
+        components.append(SlackBot(settings, store, catalogue=catalogue, ingest=ingest))
     return components
 
 
@@ -230,7 +235,6 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
     from briefcast.dashboard import dashboard_routes
     from briefcast.delivery.service import DeliveryService
     from briefcast.delivery.transports import build_transports
-    from briefcast.ingest import IngestService
     from briefcast.ingest.api import issue_routes
     from briefcast.ingest.sources import SourcePolling, build_pollers
     from briefcast.metrics import instrument_commands, instrument_transports, metrics_route
@@ -239,20 +243,20 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
     if wants_playground(settings):
         pg = build_playground(settings, store, catalogue=catalogue)
         overlay = pg.settings
-        service = IngestService(store, catalogue=catalogue, on_published=pg.delivery.on_issue_published)
+        service = pg.ingest
         components: list[Component] = list(pg.components)
         routes: list[BaseRoute] = list(pg.routes)
         close = pg.close
     else:
         overlay = settings
-        components = default_components(settings, store, catalogue=catalogue)
+        delivery = DeliveryService(settings, store, instrument_transports(build_transports(settings)))
+        service = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
+        components = default_components(settings, store, catalogue=catalogue, ingest=service)
         for c in components:
             commands = getattr(c, "commands", None)
             if commands is not None:
                 instrument_commands(commands)
-        delivery = DeliveryService(settings, store, instrument_transports(build_transports(settings)))
         components.append(delivery)
-        service = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
         routes = list(dashboard_routes(settings, store, ingest=service))
         close = _noop
     pollers = build_pollers(overlay.sources, service)

@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute
 
 from briefcast.briefing.sectors import SectorCatalogue
 from briefcast.config import Secret, Settings
+from briefcast.ingest.service import IngestService
 from briefcast.metrics import METRICS, Metrics, instrument_commands, instrument_transports
 from briefcast.playground.platform import (
     SLACK_SIGNING_SECRET,
@@ -110,6 +111,7 @@ class Playground:
     settings: Settings
     platform: LocalPlatform
     delivery: PlaygroundDelivery
+    ingest: IngestService
     components: list[Component]
     routes: list[BaseRoute]
     notes: list[str] = field(default_factory=list)
@@ -136,7 +138,6 @@ def build_playground(
     """
     from briefcast.bot.telegram import TelegramBot
     from briefcast.delivery.transports import SlackTransport, TelegramTransport
-    from briefcast.ingest import IngestService
 
     platform = LocalPlatform(language=settings.default_language)
     platform.start()
@@ -144,19 +145,6 @@ def build_playground(
         overlay = playground_settings(settings, platform)
         components: list[Component] = [FakesComponent(platform)]
         notes: list[str] = []
-        telegram = TelegramBot(overlay, store, catalogue=catalogue)
-        instrument_commands(telegram.commands, metrics)
-        components.append(telegram)
-        slack_ok = False
-        try:
-            from briefcast.bot.slack import SlackBot
-
-            slack = SlackBot(overlay, store, catalogue=catalogue)
-            instrument_commands(slack.commands, metrics)
-            components.append(slack)
-            slack_ok = True
-        except ImportError as e:  # the Slack adapter is optional at this layer
-            notes.append(f"Slack app unavailable: {e}")
         transports = instrument_transports(
             {
                 "telegram": TelegramTransport(
@@ -167,6 +155,20 @@ def build_playground(
             metrics,
         )
         delivery = PlaygroundDelivery(overlay, store, transports)
+        ingest = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
+        telegram = TelegramBot(overlay, store, catalogue=catalogue, ingest=ingest)
+        instrument_commands(telegram.commands, metrics)
+        components.append(telegram)
+        slack_ok = False
+        try:
+            from briefcast.bot.slack import SlackBot
+
+            slack = SlackBot(overlay, store, catalogue=catalogue, ingest=ingest)
+            instrument_commands(slack.commands, metrics)
+            components.append(slack)
+            slack_ok = True
+        except ImportError as e:  # the Slack adapter is optional at this layer
+            notes.append(f"Slack app unavailable: {e}")
         components.append(delivery)
         from briefcast.dashboard.auth import DashboardAuth
 
@@ -175,14 +177,11 @@ def build_playground(
         if dashboard:
             from briefcast.dashboard import dashboard_routes
 
-            ingest = IngestService(
-                store, catalogue=catalogue, on_published=delivery.scheduler.on_issue_published
-            )
             routes += dashboard_routes(overlay, store, ingest=ingest, home=False)
     except BaseException:
         platform.close()
         raise
-    return Playground(overlay, platform, delivery, components, routes, notes)
+    return Playground(overlay, platform, delivery, ingest, components, routes, notes)
 
 
 def route_paths(routes: Sequence[BaseRoute]) -> list[str]:

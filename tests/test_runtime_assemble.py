@@ -1,0 +1,45 @@
+"""What ``briefcast run`` assembles from the settings: playground or the configured platforms."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from briefcast.config import Secret, Settings, TelegramSettings
+from briefcast.delivery.service import DeliveryService
+from briefcast.runtime import assemble
+from briefcast.store import Store
+from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+
+
+def test_configured_telegram_gets_delivery_and_one_ingest_hook(store: Store) -> None:
+    with FakeTelegram.in_thread() as tg:
+        settings = dataclasses.replace(
+            Settings(),
+            telegram=TelegramSettings(token=Secret(DEFAULT_TOKEN), api_url=tg.base_url, operators=("7",)),
+        )
+        built = assemble(settings, store)
+        try:
+            assert built.playground is False
+            assert [c.name for c in built.components] == ["telegram", "delivery"]
+            bot, delivery = built.components
+            assert isinstance(delivery, DeliveryService)
+            publisher = getattr(bot, "publisher", None)
+            assert publisher is not None  # operators are configured: uploads are accepted
+            # uploads published from the bot trigger the same on-publish push as the API
+            assert publisher.ingest.on_published == delivery.on_issue_published
+            paths = {getattr(r, "path", "") for r in built.routes}
+            assert {"/metrics", "/api/issues", "/api/issues/{issue_id:int}"} <= paths
+        finally:
+            built.close()
+
+
+def test_no_token_assembles_the_playground(store: Store) -> None:
+    built = assemble(Settings(), store)
+    try:
+        assert built.playground is True
+        names = [c.name for c in built.components]
+        assert names == ["playground", "telegram", "slack", "delivery"]
+        assert built.settings.telegram.token  # the overlay points the bots at the embedded fakes
+        assert built.settings.telegram.api_url.startswith("http://127.0.0.1:")
+    finally:
+        built.close()
