@@ -71,7 +71,8 @@ class Request:
     text); ``args`` are the whitespace-separated words after it. ``sender_is_admin``
     lets an adapter vouch for the sender when the platform already guarantees
     it (a Telegram channel post, an anonymous group admin) and there is no
-    user to look up.
+    user to look up. ``explicit`` marks a request that can only be meant for
+    this bot, so an unknown command is answered even in a group or channel.
     """
 
     platform: str
@@ -84,6 +85,7 @@ class Request:
     language_code: str | None = None
     chat_title: str = ""
     sender_is_admin: bool = False
+    explicit: bool = False  # addressed to this bot for sure (a Slack slash command, a mention)
 
     @property
     def is_private(self) -> bool:
@@ -354,6 +356,8 @@ class Commands:
     ``prefix`` is how users type commands on this platform (``"/"`` on
     Telegram, ``"/briefing "`` on Slack); it only shows up in help and usage
     texts. ``commands_per_minute`` <= 0 disables the anti-spam limit.
+    ``refusal`` is the message key used when someone may not change a shared
+    chat's subscriptions (Telegram: group admins only; Slack: a configurable policy).
     """
 
     store: CommandStore
@@ -364,6 +368,7 @@ class Commands:
     prefix: str = "/"
     commands_per_minute: int = 20
     clock: Callable[[], float] = time.monotonic
+    refusal: str = "not_admin"
     specs: tuple[CommandSpec, ...] = field(init=False)
     _by_name: dict[str, CommandSpec] = field(init=False, repr=False)
     limiter: RateLimiter = field(init=False, repr=False)
@@ -418,7 +423,7 @@ class Commands:
             spec = self.resolve(request.command)
             if spec is None:
                 # In groups an unknown /command is likely another bot's: stay quiet.
-                if not request.is_private:
+                if not (request.is_private or request.explicit):
                     return Reply()
                 return self._limited(request, lang) or Reply(
                     notice=t(lang, "unknown_command", prefix=self.prefix)
@@ -540,7 +545,7 @@ class Commands:
         if target is None:
             trusted = request.is_private or request.sender_is_admin
             if not trusted and not await self._user_is_admin(request):
-                raise Refusal("not_admin")
+                raise Refusal(self.refusal)
             return request.chat, request.chat_kind, request.chat_title
         if not request.is_private:
             raise Refusal("target_here_only")

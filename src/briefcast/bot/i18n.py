@@ -82,6 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只有本群管理员可以修改本群的订阅。",
         "Only administrators of this chat can change its subscriptions.",
     ),
+    "not_permitted": (
+        "你没有权限修改本频道的订阅，请联系工作区管理员。",
+        "You are not allowed to change this channel's subscriptions; ask a workspace admin.",
+    ),
     "channel_not_found": (
         "找不到频道「{ref}」。请确认名称正确，并已把机器人添加为该频道的管理员。",
         "Could not find the channel \u201c{ref}\u201d. "

@@ -449,6 +449,7 @@ class SlackBot:
             catalogue=catalogue or default_catalogue(),
             default_language=settings.default_language,
             prefix=PREFIX,
+            refusal="not_permitted",
             commands_per_minute=sl.commands_per_minute,
             clock=clock,
         )
@@ -622,10 +623,8 @@ class SlackBot:
             text=html.unescape(_USER_MENTION.sub(" ", text)).strip(),
             language_code=locale,
             chat_title=channel_name if kind != "im" else "",
+            explicit=explicit,
         )
-        if command and kind != "im" and self.commands.resolve(command) is None:
-            lang = pick_language(locale, self.settings.default_language)
-            return Reply(notice=t(lang, "unknown_command", prefix=PREFIX))
         return await self.commands.handle(request)
 
     # -- listeners ------------------------------------------------------------
