@@ -30,13 +30,16 @@ _PG_MIGRATION_LOCK = 0x62726366  # "brcf"
 _IMMEDIATE = "briefcast_immediate"
 
 
-# Search-index objects created with raw SQL in the migrations; schema comparisons must ignore them.
+# Objects schema comparisons must ignore: search-index objects created with raw SQL in the
+# migrations, and slack-sdk's OAuth tables (slack_bots, slack_installations, slack_oauth_states),
+# which its SQLAlchemy installation store creates and owns.
 RAW_SQL_OBJECTS = ("section_fts", "ix_section_text_trgm")
+FOREIGN_OBJECTS = ("slack_",)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic ``include_object`` hook: skip the FTS5 shadow tables and the trigram index."""
-    return not (name or "").startswith(RAW_SQL_OBJECTS)
+    """Alembic ``include_object`` hook: skip the FTS5 shadow tables, the trigram index, Slack's tables."""
+    return not (name or "").startswith(RAW_SQL_OBJECTS + FOREIGN_OBJECTS)
 
 
 def normalise_url(url: str) -> str:
