@@ -54,10 +54,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
         sl.limits_enabled = False  # interactive replies; flood handling is the delivery engine's tests
         sl.add_user(USER, "alice", locale="en-US")
         sl.add_user(ZH, "li", locale="zh-CN")
-        sl.add_user(ADMIN, "root", locale="en-US")
+        sl.add_user(ADMIN, "root", locale="en-US", is_admin=True)
         sl.add_user(OUTSIDER, "olga", locale="en-US")
-        # the fake has no add_user(is_admin=...) yet: flip the flag on its user record
-        sl._users[ADMIN]["is_admin"] = True
         sl.add_channel(CHANNEL, "general", members=[USER, ZH, ADMIN])
         sl.add_channel(QUIET, "quiet", members=[USER], bot_member=False)
         yield sl

@@ -653,6 +653,8 @@ class FakeSlack(FakeServer):
         tz_offset: int = 8 * 3600,
         is_bot: bool = False,
         deleted: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> dict[str, Any]:
         """Register a user; returns the users.info ``user`` object (with locale)."""
         name = name or user_id.lower()
@@ -665,7 +667,9 @@ class FakeSlack(FakeServer):
             "tz": tz,
             "tz_offset": tz_offset,
             "is_bot": is_bot,
-            "is_admin": False,
+            "is_admin": is_admin or is_owner,  # Slack: owners are admins too
+            "is_owner": is_owner,
+            "is_primary_owner": False,
             "profile": {"real_name": real_name or name, "display_name": name},
             "locale": locale,
         }
