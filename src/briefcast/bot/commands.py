@@ -28,7 +28,7 @@ from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem,
 from briefcast.briefing.sectors import Sector, SectorCatalogue, default_catalogue
 from briefcast.errors import BriefcastError
 from briefcast.render import compose
-from briefcast.render.document import Button, Document
+from briefcast.render.document import Button, Document, notice_document
 from briefcast.store.errors import InvalidTime, InvalidTimezone, StoreInputError, UnknownSector
 from briefcast.store.records import (
     ChatRecord,
@@ -117,6 +117,11 @@ class Reply:
     @property
     def empty(self) -> bool:
         return not self.documents and not self.notice
+
+    def all_documents(self, *, include_notice: bool = True) -> list[Document]:
+        """What to render, in order: the notice (as a title-less document) first, then the documents."""
+        notice = [notice_document(self.notice)] if include_notice and self.notice else []
+        return [*notice, *self.documents]
 
 
 @dataclass(frozen=True, slots=True)

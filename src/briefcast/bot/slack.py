@@ -76,7 +76,7 @@ from briefcast.errors import ConfigError
 from briefcast.ingest.service import IngestService
 from briefcast.render import compose
 from briefcast.render import slack as render_slack
-from briefcast.render.document import Document
+from briefcast.render.document import Document, notice_document
 from briefcast.store import Store
 from briefcast.store.records import ChatRef, SubscriptionRecord
 
@@ -161,24 +161,9 @@ def chat_kind(channel_id: str, channel_name: str = "") -> str:
     return "im" if channel_id.startswith("D") or channel_name == "directmessage" else "slack_channel"
 
 
-def notice_document(text: str) -> Document:
-    """A plain notice as a title-less document, so it goes through the one Block Kit renderer."""
-    runs: list[Run] = []
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            runs.append(Run("\n"))
-        if line:
-            runs.append(Run(line))
-    return Document(title="", blocks=(Paragraph(tuple(runs)),))
-
-
 def reply_payloads(reply: Reply, *, include_notice: bool = True) -> list[dict[str, Any]]:
     """Every chat.postMessage payload (text + blocks, no channel) of a reply: notice first."""
-    docs: list[Document] = []
-    if include_notice and reply.notice:
-        docs.append(notice_document(reply.notice))
-    docs.extend(reply.documents)
-    return [p for d in docs for p in render_slack.render(d)]
+    return [p for d in reply.all_documents(include_notice=include_notice) for p in render_slack.render(d)]
 
 
 def _error_code(e: SlackApiError) -> str:

@@ -62,7 +62,6 @@ from telegram.ext import (
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
 from briefcast.bot.publish import PublishFlow, UploadInfo
-from briefcast.briefing.model import Paragraph, Run
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
@@ -158,17 +157,6 @@ class TelegramOps:
         return False
 
 
-def notice_document(text: str) -> Document:
-    """A plain notice as a title-less document, so it goes through the one HTML renderer."""
-    runs: list[Run] = []
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            runs.append(Run("\n"))
-        if line:
-            runs.append(Run(line))
-    return Document(title="", blocks=(Paragraph(tuple(runs)),))
-
-
 def payload_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
     """Renderer payload (JSON shapes) -> ``bot.send_message`` keyword arguments (PTB objects)."""
     out = dict(payload)
@@ -193,11 +181,7 @@ def payload_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
 
 def reply_payloads(reply: Reply, *, include_notice: bool = True) -> list[dict[str, Any]]:
     """Every sendMessage payload of a reply: the notice first, then each document's parts."""
-    docs: list[Document] = []
-    if include_notice and reply.notice:
-        docs.append(notice_document(reply.notice))
-    docs.extend(reply.documents)
-    return [p for d in docs for p in render_telegram.render(d)]
+    return [p for d in reply.all_documents(include_notice=include_notice) for p in render_telegram.render(d)]
 
 
 def _thread_of(message: Message) -> int | None:

@@ -25,6 +25,7 @@ from briefcast.briefing.model import (
     ListBlock,
     Paragraph,
     Quote,
+    Run,
     RunStyle,
     Table,
     links_of,
@@ -55,6 +56,20 @@ class Document:
     blocks: tuple[Block, ...] = ()
     footer: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def notice_document(text: str) -> Document:
+    """A plain notice (usage hint, confirmation) as a title-less document, one paragraph, line breaks kept.
+
+    Notices go through the same renderers as everything else, so they are escaped the same way.
+    """
+    runs: list[Run] = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            runs.append(Run("\n"))
+        if line:
+            runs.append(Run(line))
+    return Document(title="", blocks=(Paragraph(tuple(runs)),))
 
 
 # ----------------------------------------------------------- text measurement
