@@ -198,22 +198,45 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _read_until(stream: Any, needle: str, *, deadline: float) -> str:
-    """Lines of ``stream`` until one contains ``needle``; a reader thread feeds a queue we wait on."""
-    import queue
-    import threading
+class _Lines:
+    """Every line of a process stream, read by a thread into a queue; wait for one without sleeping."""
 
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
-    seen: list[str] = []
-    while True:
-        try:
-            line = lines.get(timeout=deadline)
-        except queue.Empty:
-            raise AssertionError(f"no {needle!r} within {deadline} s: {seen}") from None
-        seen.append(line)
-        if needle in line:
-            return line
+    def __init__(self, stream: Any) -> None:
+        import queue
+        import threading
+
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: Any) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, needle: str, *, deadline: float) -> str:
+        import queue
+
+        while True:
+            try:
+                line = self._queue.get(timeout=deadline)
+            except queue.Empty:
+                raise AssertionError(f"no {needle!r} within {deadline} s: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"the stream ended before {needle!r}: {self.seen}")
+            self.seen.append(line)
+            if needle in line:
+                return line
+
+    def all(self, *, deadline: float = 30.0) -> str:
+        """Everything, once the stream has ended (the process exited)."""
+        self._thread.join(deadline)
+        while not self._queue.empty():
+            line = self._queue.get_nowait()
+            if line is not None:
+                self.seen.append(line)
+        return "".join(self.seen)
 
 
 def test_run_serves_the_playground_until_sigterm(tmp_path: Path) -> None:
@@ -243,7 +266,7 @@ def test_run_serves_the_playground_until_sigterm(tmp_path: Path) -> None:
             == f"no Telegram/Slack token configured: local playground at http://127.0.0.1:{port}/"
         )
         assert proc.stderr is not None
-        _read_until(proc.stderr, "briefcast serving on", deadline=60.0)
+        _Lines(proc.stderr).wait_for("briefcast serving on", deadline=60.0)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
             health = client.get("/healthz").json()
             assert health.get("status") == "ok", health
@@ -258,3 +281,50 @@ def test_run_serves_the_playground_until_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_run_with_a_token_serves_the_real_bot_and_leaves_the_sample_alone(tmp_path: Path) -> None:
+    """Production mode: the configured bot starts against the Bot API; the demo issue is not stored."""
+    import signal
+
+    import httpx
+
+    from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+
+    port = _free_port()
+    db = f"sqlite:///{tmp_path}/prod.db"
+    with FakeTelegram.in_thread() as tg:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_"))}
+        env |= {
+            "BRIEFCAST_HTTP_PORT": str(port),
+            "BRIEFCAST_DATABASE_URL": db,
+            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+            "BRIEFCAST_TELEGRAM_API_URL": tg.base_url,
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "briefcast", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            assert proc.stdout.readline().strip() == f"serving telegram, delivery on http://127.0.0.1:{port}/"
+            logs = _Lines(proc.stderr)
+            logs.wait_for("briefcast serving on", deadline=60.0)
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5.0).json()
+            assert health["status"] == "ok" and {"telegram", "delivery"} <= set(health["checks"])
+            assert tg.calls("setMyCommands")  # the command menus were registered
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+            output = logs.all()
+            assert "telegram" in output and DEFAULT_TOKEN not in output  # the token never reaches the logs
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with Store.open(db, settings=Settings()) as store:
+        assert store.list_issues() == []

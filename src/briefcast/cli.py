@@ -422,22 +422,28 @@ def run_app(
 ) -> int:
     """What ``briefcast run`` does; returns the exit status.
 
-    Ingest the bundled sample, then either print every sector digest as plain
-    text (``serve=False``) or serve: the bots, the delivery service, the source
-    pollers and the web app - against the embedded playground platform when no
-    Telegram or Slack credential is configured.
+    ``serve=False``: ingest the bundled sample and print every sector digest as
+    plain text. Otherwise serve the bots, the delivery service, the source
+    pollers and the web app. With no Telegram or Slack credential that is the
+    embedded playground, and the sample is ingested first so there is something
+    to ask for; with real credentials the sample is left alone, since it would
+    be pushed to real subscribers.
     """
-    issue = ingest_sample(settings, store, echo=echo)
+    from briefcast.playground import wants_playground
+
     if not serve:
+        issue = ingest_sample(settings, store, echo=echo)
         echo("")
         echo(briefing_text(issue.briefing).rstrip("\n"))
         return 0
+    if wants_playground(settings):
+        # the demo needs an issue; a real deployment must never push the sample to subscribers
+        ingest_sample(settings, store, echo=echo)
 
     import asyncio
 
     from briefcast.logs import configure_logging
-    from briefcast.runtime import assemble
-    from briefcast.runtime import serve as serve_forever
+    from briefcast.runtime import assemble, serve as serve_forever
 
     assembly = assemble(settings, store)
     configure_logging(assembly.settings)  # after the overlay, so its tokens are redacted too
@@ -463,10 +469,11 @@ def run(
         bool, typer.Option("--no-serve", help="Only ingest the sample and print its digests, then exit.")
     ] = False,
 ) -> None:
-    """Run briefcast: ingest the bundled sample, then serve the bots, deliveries and web app.
+    """Serve the bots, scheduled deliveries, source polling and the web app.
 
-    With no TELEGRAM_BOT_TOKEN / SLACK_BOT_TOKEN, the bots run against the embedded
-    local platform and the chat page at http://127.0.0.1:8080/ shows them working.
+    With no TELEGRAM_BOT_TOKEN / SLACK_BOT_TOKEN, the bundled sample is ingested and the
+    bots run against the embedded local platform: the chat page at http://127.0.0.1:8080/
+    shows them working.
     """
     state = _ctx(ctx)
     code = run_app(state.settings, state.open_store(), serve=not no_serve)
