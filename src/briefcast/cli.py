@@ -443,7 +443,8 @@ def run_app(
     import asyncio
 
     from briefcast.logs import configure_logging
-    from briefcast.runtime import assemble, serve as serve_forever
+    from briefcast.runtime import assemble
+    from briefcast.runtime import serve as serve_forever
 
     assembly = assemble(settings, store)
     configure_logging(assembly.settings)  # after the overlay, so its tokens are redacted too
@@ -484,10 +485,10 @@ def run(
 # ------------------------------------------------------------------ delivery
 
 
-def _transports(settings: Settings) -> dict[str, Any]:
+def _transports(settings: Settings, store: Store) -> dict[str, Any]:
     from briefcast.delivery.transports import build_transports
 
-    transports = build_transports(settings)
+    transports = build_transports(settings, engine=store.engine)
     if not transports:
         raise ConfigError("no platform is configured: set TELEGRAM_BOT_TOKEN and/or SLACK_BOT_TOKEN")
     return dict(transports)
@@ -531,7 +532,7 @@ def push(
             )
         typer.echo(f"issue {result.issue_id}: {len(result.planned)} subscription(s) would be pushed")
         return
-    transports = _transports(settings)
+    transports = _transports(settings, store)
 
     async def go() -> ops.PushResult:
         with Progress(TextColumn("delivering"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
@@ -613,7 +614,7 @@ def worker(ctx: typer.Context) -> None:
     state = _ctx(ctx)
     settings, store = state.settings, state.open_store()
     configure_logging(settings)
-    transports = instrument_transports(_transports(settings))
+    transports = instrument_transports(_transports(settings, store))
 
     async def go() -> None:
         stop = asyncio.Event()

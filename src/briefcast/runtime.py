@@ -249,7 +249,9 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
         close = pg.close
     else:
         overlay = settings
-        delivery = DeliveryService(settings, store, instrument_transports(build_transports(settings)))
+        delivery = DeliveryService(
+            settings, store, instrument_transports(build_transports(settings, engine=store.engine))
+        )
         service = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
         components = default_components(settings, store, catalogue=catalogue, ingest=service)
         for c in components:

@@ -160,7 +160,7 @@ async def run_worker(
     from briefcast.schedule import Scheduler
 
     own = transports is None
-    tps = dict(transports) if transports is not None else build_transports(settings)
+    tps = dict(transports) if transports is not None else build_transports(settings, engine=store.engine)
     if not tps:
         raise DeliveryError("no platform is configured: set TELEGRAM_BOT_TOKEN and/or SLACK_BOT_TOKEN")
     engine = DeliveryEngine(settings, store, tps)

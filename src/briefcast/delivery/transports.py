@@ -14,8 +14,10 @@ destination (chat id, thread) and maps the platform's errors to the engine's voc
 
 from __future__ import annotations
 
+import asyncio
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -120,9 +122,19 @@ class SlackTransport:
     platform = "slack"
 
     def __init__(
-        self, token: str, *, base_url: str = "", concurrency: int = 32, timeout: float = 20.0
+        self,
+        token: str,
+        *,
+        base_url: str = "",
+        concurrency: int = 32,
+        timeout: float = 20.0,
+        token_for: TokenLookup | None = None,
     ) -> None:
+        """``token_for(team_id)`` finds a workspace's bot token (multi-workspace OAuth installs);
+        ``token`` is used when there is no lookup, no workspace, or no installation for it."""
         self.token = token
+        self.token_for = token_for
+        self._tokens: dict[str, tuple[float, str | None]] = {}
         self.base_url = base_url
         self.concurrency = concurrency
         self.timeout = timeout
@@ -155,6 +167,13 @@ class SlackTransport:
         params["channel"] = target.chat_id
         if target.thread_id:
             params["thread_ts"] = target.thread_id
+        workspace_token = await self._workspace_token(target.workspace)
+        if workspace_token:
+            params["token"] = workspace_token  # slack-sdk sends a per-call token instead of its own
+        elif not self.token:
+            raise SendError(
+                FailureKind.PERMANENT, f"no Slack installation for workspace {target.workspace!r}"
+            )
         try:
             response = await self._get_client().chat_postMessage(**params)
         except SlackApiError as e:
@@ -168,6 +187,19 @@ class SlackTransport:
             raise SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}") from None
         return str(response.get("ts", ""))
 
+    async def _workspace_token(self, workspace: str) -> str | None:
+        """The installed bot token of ``workspace``, cached for a few minutes (one lookup per
+        workspace, not per message); ``None`` without a lookup or an installation."""
+        if self.token_for is None or not workspace:
+            return None
+        now = time.monotonic()
+        cached = self._tokens.get(workspace)
+        if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+            return cached[1]
+        token = await self.token_for(workspace)
+        self._tokens[workspace] = (now, token)
+        return token
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -175,8 +207,32 @@ class SlackTransport:
             self._client = None
 
 
-def build_transports(settings: Settings) -> dict[str, Transport]:
-    """The transports the settings have tokens for (none configured -> empty dict)."""
+TokenLookup = Callable[[str], Awaitable[str | None]]
+TOKEN_CACHE_SECONDS = 300.0
+
+
+def installation_token_lookup(engine: Any, client_id: str) -> TokenLookup:
+    """Bot tokens from slack-sdk's SQLAlchemy installation store (the OAuth installs of the Slack app)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
+
+    def find(team_id: str) -> str | None:
+        bot = installations.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None and bot.bot_token else None
+
+    async def lookup(team_id: str) -> str | None:
+        return await asyncio.to_thread(find, team_id)
+
+    return lookup
+
+
+def build_transports(settings: Settings, *, engine: Any = None) -> dict[str, Transport]:
+    """The transports the settings have tokens for (none configured -> empty dict).
+
+    With Slack OAuth configured (client id and secret) and the database ``engine`` given, each
+    Slack delivery uses the bot token installed for its workspace.
+    """
     out: dict[str, Transport] = {}
     concurrency = settings.delivery.concurrency
     if settings.telegram.token:
@@ -186,8 +242,13 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             concurrency=concurrency,
             paid_broadcast=settings.telegram.paid_broadcast,
         )
-    if settings.slack.bot_token:
+    sl = settings.slack
+    oauth = bool(sl.client_id and sl.client_secret and engine is not None)
+    if sl.bot_token or oauth:
         out["slack"] = SlackTransport(
-            settings.slack.bot_token.get(), base_url=settings.slack.api_url, concurrency=concurrency
+            sl.bot_token.get(),
+            base_url=sl.api_url,
+            concurrency=concurrency,
+            token_for=installation_token_lookup(engine, sl.client_id) if oauth else None,
         )
     return out
