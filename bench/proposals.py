@@ -1,0 +1,300 @@
+"""Proposed fixes, measured side by side with the shipped code (never used by the product).
+
+The benchmarks found that the engine's CPU per delivery is dominated by the HTTP client stack
+under :class:`briefcast.delivery.transports.TelegramTransport` (python-telegram-bot ->
+httpx -> httpcore -> anyio). Two candidate fixes live here so ``python -m bench --variants``
+can show their effect on the same run, same fake, same database:
+
+* :func:`install_sniffio_shim` — httpcore calls ``import sniffio`` on every request; sniffio
+  is no longer a dependency of anyio 4.x, so in our lock file the import *fails* every time and
+  Python searches ``sys.path`` on disk for it, per request. Installing ``sniffio`` (one line in
+  ``pyproject.toml``) makes it a dictionary hit. The shim is what installing it amounts to.
+* :class:`AiohttpRequest` — python-telegram-bot's documented extension point
+  (``telegram.request.BaseRequest``) implemented on aiohttp: PTB, its typed errors and every
+  call site stay; only the HTTP client under it changes (``Bot(request=AiohttpRequest())``,
+  ``Application.builder().request(AiohttpRequest())``). httpcore's pool scans every pooled
+  connection for every request (``_assign_requests_to_connections``), which is what makes httpx
+  expensive at 32-256 concurrent requests;
+* :func:`install_latest_issue_cache` — every sector command calls ``Store.latest_issue()``,
+  which loads the whole newest ``issue`` row through the ORM (including the raw source text)
+  and rebuilds the :class:`Briefing` from JSON, on the event loop, per command. Issues are
+  immutable per id, so: ask the database only for the newest id (an indexed one-column query)
+  and keep the parsed issue of that id;
+* :func:`install_claim_fix` — ``outbox.claim`` restricts rows to the worker's platforms with
+  ``subscription_id IN (SELECT s.id FROM subscription JOIN chat ... WHERE platform IN ...)``:
+  SQLite materialises that set (every subscription) on each claim, and PostgreSQL without ``id``
+  in the ``(status, next_attempt_at)`` index sorts every pending row before its LIMIT. The fix:
+  a correlated ``EXISTS`` for the platform, and the index ``(status, next_attempt_at, id)``
+  (at 100k pending rows, per claim of 64: SQLite 44 -> 0.5 ms, PostgreSQL 267 -> 1 ms);
+* :class:`AiohttpTelegramTransport` — ``sendMessage`` as one JSON POST on a shared aiohttp
+  session (the Slack transport already uses aiohttp), errors classified by the existing
+  :func:`briefcast.delivery.errors.classify_telegram`: no PTB objects at all on the hot path.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+from briefcast.delivery.engine import Payload, Target
+from briefcast.delivery.errors import FailureKind, SendError, classify_telegram
+
+
+def install_sniffio_shim() -> None:
+    """Make ``import sniffio`` succeed (what ``pip install sniffio`` achieves) if it is missing."""
+    try:
+        import sniffio  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        mod = types.ModuleType("sniffio")
+        mod.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
+        sys.modules["sniffio"] = mod
+
+
+CLAIM_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_delivery_status_next_id ON delivery (status, next_attempt_at, id)"
+)
+
+
+def install_claim_fix(engine: Any) -> None:
+    """Create the proposed index and replace ``outbox.claim`` by a copy with the EXISTS filter.
+
+    The copy differs from ``briefcast.delivery.outbox.claim`` in the ``on_platform`` condition
+    only (marked below); the claimed rows are then completed by the shipped code path
+    (``_complete``, the second half of the shipped function, copied verbatim).
+    """
+    import sqlalchemy as sa
+
+    from briefcast.delivery import outbox
+    from briefcast.store.db import writer
+
+    with engine.begin() as conn:
+        conn.execute(sa.text(CLAIM_INDEX))
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("ANALYZE delivery"))
+    D, S, C = outbox.D, outbox.S, outbox.C
+
+    def claim(
+        eng: Any, owner: str, *, now: Any, lease: Any, limit: int, platforms: Any = None
+    ) -> list[outbox.Claimed]:
+        now = outbox._utc(now)
+        conds: list[Any] = [D.c.status == outbox.PENDING, D.c.next_attempt_at <= now]
+        if platforms is not None:
+            # --- the change: a correlated EXISTS instead of ``subscription_id IN (all subscriptions)``
+            on_platform = (
+                sa.select(sa.literal(1))
+                .select_from(S.join(C, C.c.id == S.c.chat_id))
+                .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
+                .exists()
+            )
+            conds.append(on_platform)
+        due = (
+            sa.select(D.c.id)
+            .where(*conds)
+            .order_by(D.c.next_attempt_at, D.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(D)
+            .where(D.c.id.in_(due.scalar_subquery()))
+            .values(status=outbox.CLAIMED, lease_owner=owner, lease_until=now + lease, updated_at=now)
+            .returning(
+                D.c.id, D.c.issue_id, D.c.subscription_id, D.c.attempts, D.c.parts_total, D.c.parts_sent,
+                D.c.message_ids,
+            )
+        )  # fmt: skip
+        with writer(eng).begin() as conn:
+            rows = conn.execute(stmt).all()
+            if not rows:
+                return []
+            sub_ids = {int(r.subscription_id) for r in rows}
+            subs = {
+                int(r.id): r
+                for r in conn.execute(
+                    sa.select(
+                        S.c.id, S.c.sectors, S.c.variant, S.c.thread_id, S.c.active, S.c.reason,
+                        C.c.id.label("chat_pk"), C.c.platform, C.c.external_id, C.c.workspace, C.c.kind,
+                        C.c.language, C.c.active.label("chat_active"), C.c.deactivated_reason,
+                    )
+                    .select_from(S.join(C, C.c.id == S.c.chat_id))
+                    .where(S.c.id.in_(sub_ids))
+                ).all()
+            }  # fmt: skip
+        out: list[outbox.Claimed] = []
+        for r in sorted(rows, key=lambda r: int(r.id)):
+            sub = subs[int(r.subscription_id)]
+            out.append(
+                outbox.Claimed(
+                    id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id),
+                    attempts=int(r.attempts), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),
+                    message_ids=tuple(str(m) for m in (r.message_ids or ())),
+                    sectors=tuple(sub.sectors or ()), variant=str(sub.variant or ""),
+                    thread_id=str(sub.thread_id or ""), chat_pk=int(sub.chat_pk), platform=str(sub.platform),
+                    chat_id=str(sub.external_id), workspace=str(sub.workspace or ""),
+                    chat_kind=str(sub.kind or ""), language=sub.language,
+                    active=bool(sub.active) and bool(sub.chat_active),
+                    reason=str(sub.reason or sub.deactivated_reason or ""),
+                )
+            )  # fmt: skip
+        return out
+
+    outbox.claim = claim  # type: ignore[assignment]
+
+
+def install_latest_issue_cache(store: Any) -> None:
+    """Replace ``store.latest_issue`` with an id query plus a one-entry cache of the parsed issue.
+
+    The proposed change to ``briefcast.store.store.Store.latest_issue`` itself, as a patch on
+    one instance.
+    """
+    import sqlalchemy as sa
+
+    from briefcast.store.tables import IssueRow
+
+    table = IssueRow.__table__  # type: ignore[attr-defined]
+    newest = (
+        sa.select(table.c.id)
+        .where(table.c.status == "published")
+        .order_by(table.c.date.desc().nulls_last(), table.c.id.desc())
+        .limit(1)
+    )
+    cache: dict[int, Any] = {}
+
+    def latest_issue() -> Any:
+        with store.engine.connect() as conn:
+            issue_id = conn.execute(newest).scalar()
+        if issue_id is None:
+            return None
+        if issue_id not in cache:
+            cache.clear()
+            cache[issue_id] = store.get_issue(issue_id)
+        return cache[issue_id]
+
+    store.latest_issue = latest_issue
+
+
+class AiohttpRequest(BaseRequest):
+    """python-telegram-bot's HTTP layer on one aiohttp session (instead of httpx)."""
+
+    def __init__(self, connection_pool_size: int = 32, timeout: float = 20.0) -> None:
+        self._pool = connection_pool_size
+        self._timeout = timeout
+        self._session: Any = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        import aiohttp
+
+        await self.initialize()
+        data: Any = None
+        if request_data is not None:
+            if request_data.contains_files:
+                form = aiohttp.FormData()
+                for key, value in request_data.json_parameters.items():
+                    form.add_field(key, value)
+                for key, (filename, content, mime) in (request_data.multipart_data or {}).items():
+                    form.add_field(key, content, filename=filename, content_type=mime)
+                data = form
+            else:
+                data = request_data.json_parameters
+        try:
+            async with self._session.request(method, url, data=data) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as e:
+            raise TimedOut from e
+        except aiohttp.ClientError as e:
+            raise NetworkError(f"aiohttp.{type(e).__name__}: {e}") from e
+
+
+class AiohttpTelegramTransport:
+    """``sendMessage`` over one aiohttp session; same error vocabulary as ``TelegramTransport``."""
+
+    platform = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        concurrency: int = 32,
+        paid_broadcast: bool = False,
+        timeout: float = 20.0,
+    ) -> None:
+        self.url = f"{base_url.rstrip('/')}{token}/sendMessage"
+        self.concurrency = concurrency
+        self.paid_broadcast = paid_broadcast
+        self.timeout = timeout
+        self._session: Any = None
+
+    def _get_session(self) -> Any:
+        if self._session is None:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency + 4),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            )
+        return self._session
+
+    async def send(self, target: Target, payload: Payload) -> str:
+        import aiohttp
+
+        params = dict(payload)
+        chat = target.chat_id
+        params["chat_id"] = int(chat) if chat.lstrip("-").isdigit() else chat
+        if target.thread_id:
+            params["message_thread_id"] = int(target.thread_id)
+        if self.paid_broadcast:
+            params["allow_paid_broadcast"] = True
+        try:
+            async with self._get_session().post(self.url, json=params) as resp:
+                status = resp.status
+                try:
+                    body = await resp.json(content_type=None)
+                except ValueError:
+                    body = {}
+        except (TimeoutError, aiohttp.ClientError) as e:
+            raise SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}") from None
+        if isinstance(body, dict) and body.get("ok"):
+            result = body.get("result") or {}
+            return str(result.get("message_id", "")) if isinstance(result, dict) else str(result)
+        desc = str(body.get("description", "")) if isinstance(body, dict) else ""
+        params_ = body.get("parameters") if isinstance(body, dict) else None
+        if status >= 500:
+            raise SendError(FailureKind.TRANSIENT, desc or f"HTTP {status}")
+        raise classify_telegram(status, desc, params_ if isinstance(params_, dict) else None)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
