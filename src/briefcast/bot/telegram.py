@@ -62,6 +62,7 @@ from telegram.ext import (
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
 from briefcast.bot.publish import PublishFlow, UploadInfo
+from briefcast.bot.telegram_request import AiohttpRequest
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
@@ -99,7 +100,15 @@ def build_application(settings: Settings, *, webhook: bool) -> PtbApp:
     token = settings.telegram.token.get()
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    builder = Application.builder().token(token)
+    # aiohttp under PTB and concurrent updates: with httpx and one update at a time, replies
+    # queued behind each other at ~25 commands/s (docs/benchmarks.md, command latency).
+    builder = (
+        Application.builder()
+        .token(token)
+        .request(AiohttpRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .concurrent_updates(True)
+    )
     api_url = settings.telegram.api_url.rstrip("/")
     if api_url:
         builder = builder.base_url(api_url)

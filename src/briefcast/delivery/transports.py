@@ -4,7 +4,8 @@ These are the only delivery modules that import ``telegram`` / ``slack_sdk``. Bo
 the payloads are already rendered by :mod:`briefcast.render`, so a transport adds the
 destination (chat id, thread) and maps the platform's errors to the engine's vocabulary.
 
-* Telegram goes through python-telegram-bot's ``Bot.do_api_request("sendMessage", ...)``: PTB's
+* Telegram goes through python-telegram-bot's ``Bot.do_api_request("sendMessage", ...)`` on
+  :class:`~briefcast.bot.telegram_request.AiohttpRequest`: PTB's
   request layer still raises its typed errors (``RetryAfter``, ``ChatMigrated``, ``Forbidden``,
   ``BadRequest``, ``TimedOut``...), but the raw result dict is returned instead of building a
   ``Message`` object we would throw away — the engine sends thousands per second.
@@ -22,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from briefcast.config import Settings
-from briefcast.delivery.engine import Payload, Target, Transport
+from briefcast.delivery.engine import Payload, Target, Transport, send_concurrency
 from briefcast.delivery.errors import FailureKind, SendError, classify_slack, classify_telegram
 
 
@@ -53,8 +54,9 @@ class TelegramTransport:
         timeout: float = 20.0,
     ) -> None:
         from telegram import Bot
-        from telegram.request import HTTPXRequest
         from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+
+        from briefcast.bot.telegram_request import AiohttpRequest
 
         # We call sendMessage through do_api_request on purpose (raw result, no Message object),
         # and read RetryAfter in both its int and timedelta forms (PTB warns inside its constructor).
@@ -62,16 +64,10 @@ class TelegramTransport:
         warnings.filterwarnings("ignore", message=r".*`retry_after` will be", category=PTBDeprecationWarning)
 
         self.paid_broadcast = paid_broadcast
-        request = HTTPXRequest(
-            connection_pool_size=concurrency + 4,
-            read_timeout=timeout,
-            write_timeout=timeout,
-            connect_timeout=min(10.0, timeout),
-            pool_timeout=timeout,
-        )
+        # aiohttp under PTB: httpx cost ~4 ms CPU per send at this concurrency (docs/benchmarks.md)
         kwargs: dict[str, Any] = {
-            "request": request,
-            "get_updates_request": HTTPXRequest(connection_pool_size=1),
+            "request": AiohttpRequest(connection_pool_size=concurrency + 4, read_timeout=timeout),
+            "get_updates_request": AiohttpRequest(connection_pool_size=1),
         }
         if base_url:
             kwargs["base_url"] = base_url
@@ -234,7 +230,7 @@ def build_transports(settings: Settings, *, engine: Any = None) -> dict[str, Tra
     Slack delivery uses the bot token installed for its workspace.
     """
     out: dict[str, Transport] = {}
-    concurrency = settings.delivery.concurrency
+    concurrency = send_concurrency(settings)
     if settings.telegram.token:
         out["telegram"] = TelegramTransport(
             settings.telegram.token.get(),

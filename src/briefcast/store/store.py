@@ -98,6 +98,7 @@ class Store:
         self.settings = settings or Settings()
         self.catalogue = catalogue or default_catalogue()
         self._fts: bool | None = None
+        self._latest: StoredIssue | None = None  # the parsed newest issue, reused while still newest
 
     @classmethod
     def open(
@@ -249,15 +250,27 @@ class Store:
             return _issue(row) if row else None
 
     def latest_issue(self) -> StoredIssue | None:
-        """The newest published issue: latest date, then the last ingested (= newest revision)."""
+        """The newest published issue: latest date, then the last ingested (= newest revision).
+
+        Every sector command asks for it, so only the newest id is queried (one indexed column)
+        and the parsed issue is kept while that id stays the newest: a published issue's row
+        never changes, so the copy cannot go stale.
+        """
         with self._read() as s:
-            row = s.exec(
-                select(IssueRow)
+            newest = s.exec(
+                select(IssueRow.id)
                 .where(IssueRow.status == "published")
                 .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
                 .limit(1)
             ).first()
-            return _issue(row) if row else None
+            if newest is None:
+                return None
+            cached = self._latest
+            if cached is not None and cached.id == newest:
+                return cached
+            row = s.get(IssueRow, newest)
+            self._latest = _issue(row) if row else None
+            return self._latest
 
     def find_issue(self, ref: str) -> StoredIssue | None:
         """``"12"``/``"#12"`` (id), ``"2026-11-28"`` (newest published revision that day), ``"latest"``."""

@@ -140,7 +140,9 @@ class DeliveryRow(SQLModel, table=True):
     __tablename__ = "delivery"
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "subscription_id", name="uq_delivery_issue_subscription"),
-        sa.Index("ix_delivery_status_next", "status", "next_attempt_at"),
+        # id too: claims order by (next_attempt_at, id), so PostgreSQL reads the index in order
+        # instead of sorting every pending row before its LIMIT (revision 0002)
+        sa.Index("ix_delivery_status_next_id", "status", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
