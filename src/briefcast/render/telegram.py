@@ -12,6 +12,7 @@ The output dicts have no ``chat_id``; the transport adds it (and
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -169,7 +170,20 @@ def render(doc: Document) -> list[dict[str, Any]]:
 
     Raises ``ValueError`` if a button's ``callback_data`` would exceed 64 bytes
     (a composition bug: put an index, not a long value, in the button).
+
+    Rendering is a pure function of the (frozen, hashable) document, and the same sector
+    answers thousands of commands: results are memoised, and each call gets its own
+    top-level dicts so a caller may add ``chat_id`` without touching the cache.
     """
+    return [dict(p) for p in _render_cached(doc)]
+
+
+@functools.lru_cache(maxsize=256)
+def _render_cached(doc: Document) -> tuple[dict[str, Any], ...]:
+    return tuple(_render(doc))
+
+
+def _render(doc: Document) -> list[dict[str, Any]]:
     title = _shorten(doc.title, MAX_TITLE)
     foot = _shorten(doc.footer, MAX_FOOTER)
     foot_html = f"<i>{escape(foot)}</i>" if foot else ""

@@ -256,18 +256,14 @@ class Store:
         and the parsed issue is kept while that id stays the newest: a published issue's row
         never changes, so the copy cannot go stale.
         """
+        with self.engine.connect() as conn:  # Core, not an ORM session: this runs per command
+            newest = conn.execute(_NEWEST_PUBLISHED).scalar()
+        if newest is None:
+            return None
+        cached = self._latest
+        if cached is not None and cached.id == newest:
+            return cached
         with self._read() as s:
-            newest = s.exec(
-                select(IssueRow.id)
-                .where(IssueRow.status == "published")
-                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
-                .limit(1)
-            ).first()
-            if newest is None:
-                return None
-            cached = self._latest
-            if cached is not None and cached.id == newest:
-                return cached
             row = s.get(IssueRow, newest)
             self._latest = _issue(row) if row else None
             return self._latest
@@ -737,6 +733,15 @@ def _section_row(issue_id: int, position: int, section: Section) -> SectionRow:
         text=section_search_text(section),
         data=section.to_dict(),
     )
+
+
+_ISSUE = IssueRow.__table__  # type: ignore[attr-defined]
+_NEWEST_PUBLISHED = (
+    sa.select(_ISSUE.c.id)
+    .where(_ISSUE.c.status == "published")
+    .order_by(_ISSUE.c.date.desc().nulls_last(), _ISSUE.c.id.desc())
+    .limit(1)
+)
 
 
 def _issue(row: IssueRow) -> StoredIssue:
