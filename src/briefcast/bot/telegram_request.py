@@ -44,6 +44,8 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(self, read_timeout: Any) -> aiohttp.ClientTimeout:
         seconds = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        if seconds is None:  # never wait forever on a server that accepted but does not answer
+            seconds = self._read_timeout
         return aiohttp.ClientTimeout(total=None if seconds is None else float(seconds) + CONNECT_ALLOWANCE)
 
     async def do_request(
