@@ -37,9 +37,7 @@ import sys
 import types
 from typing import Any
 
-from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest, RequestData
-
+from briefcast.bot.telegram_request import AiohttpRequest as _ShippedAiohttpRequest
 from briefcast.delivery.engine import Payload, Target
 from briefcast.delivery.errors import FailureKind, SendError, classify_telegram
 
@@ -47,7 +45,7 @@ from briefcast.delivery.errors import FailureKind, SendError, classify_telegram
 def install_sniffio_shim() -> None:
     """Make ``import sniffio`` succeed (what ``pip install sniffio`` achieves) if it is missing."""
     try:
-        import sniffio  # type: ignore[import-not-found]  # noqa: F401
+        import sniffio  # noqa: F401  (a dependency since the benchmark; the shim is for old locks)
     except ImportError:
         mod = types.ModuleType("sniffio")
         mod.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
@@ -60,89 +58,11 @@ CLAIM_INDEX = (
 
 
 def install_claim_fix(engine: Any) -> None:
-    """Create the proposed index and replace ``outbox.claim`` by a copy with the EXISTS filter.
+    """Shipped: ``outbox.claim`` uses the correlated EXISTS and migration 0002 creates the index.
 
-    The copy differs from ``briefcast.delivery.outbox.claim`` in the ``on_platform`` condition
-    only (marked below); the claimed rows are then completed by the shipped code path
-    (``_complete``, the second half of the shipped function, copied verbatim).
+    Kept as a no-op so the variant names of earlier runs (``+claim_fix``) still run.
     """
-    import sqlalchemy as sa
-
-    from briefcast.delivery import outbox
-    from briefcast.store.db import writer
-
-    with engine.begin() as conn:
-        conn.execute(sa.text(CLAIM_INDEX))
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("ANALYZE delivery"))
-    D, S, C = outbox.D, outbox.S, outbox.C
-
-    def claim(
-        eng: Any, owner: str, *, now: Any, lease: Any, limit: int, platforms: Any = None
-    ) -> list[outbox.Claimed]:
-        now = outbox._utc(now)
-        conds: list[Any] = [D.c.status == outbox.PENDING, D.c.next_attempt_at <= now]
-        if platforms is not None:
-            # --- the change: a correlated EXISTS instead of ``subscription_id IN (all subscriptions)``
-            on_platform = (
-                sa.select(sa.literal(1))
-                .select_from(S.join(C, C.c.id == S.c.chat_id))
-                .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
-                .exists()
-            )
-            conds.append(on_platform)
-        due = (
-            sa.select(D.c.id)
-            .where(*conds)
-            .order_by(D.c.next_attempt_at, D.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            sa.update(D)
-            .where(D.c.id.in_(due.scalar_subquery()))
-            .values(status=outbox.CLAIMED, lease_owner=owner, lease_until=now + lease, updated_at=now)
-            .returning(
-                D.c.id, D.c.issue_id, D.c.subscription_id, D.c.attempts, D.c.parts_total, D.c.parts_sent,
-                D.c.message_ids,
-            )
-        )  # fmt: skip
-        with writer(eng).begin() as conn:
-            rows = conn.execute(stmt).all()
-            if not rows:
-                return []
-            sub_ids = {int(r.subscription_id) for r in rows}
-            subs = {
-                int(r.id): r
-                for r in conn.execute(
-                    sa.select(
-                        S.c.id, S.c.sectors, S.c.variant, S.c.thread_id, S.c.active, S.c.reason,
-                        C.c.id.label("chat_pk"), C.c.platform, C.c.external_id, C.c.workspace, C.c.kind,
-                        C.c.language, C.c.active.label("chat_active"), C.c.deactivated_reason,
-                    )
-                    .select_from(S.join(C, C.c.id == S.c.chat_id))
-                    .where(S.c.id.in_(sub_ids))
-                ).all()
-            }  # fmt: skip
-        out: list[outbox.Claimed] = []
-        for r in sorted(rows, key=lambda r: int(r.id)):
-            sub = subs[int(r.subscription_id)]
-            out.append(
-                outbox.Claimed(
-                    id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id),
-                    attempts=int(r.attempts), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),
-                    message_ids=tuple(str(m) for m in (r.message_ids or ())),
-                    sectors=tuple(sub.sectors or ()), variant=str(sub.variant or ""),
-                    thread_id=str(sub.thread_id or ""), chat_pk=int(sub.chat_pk), platform=str(sub.platform),
-                    chat_id=str(sub.external_id), workspace=str(sub.workspace or ""),
-                    chat_kind=str(sub.kind or ""), language=sub.language,
-                    active=bool(sub.active) and bool(sub.chat_active),
-                    reason=str(sub.reason or sub.deactivated_reason or ""),
-                )
-            )  # fmt: skip
-        return out
-
-    outbox.claim = claim  # type: ignore[assignment]
+    return None
 
 
 def install_latest_issue_cache(store: Any) -> None:
@@ -177,63 +97,8 @@ def install_latest_issue_cache(store: Any) -> None:
     store.latest_issue = latest_issue
 
 
-class AiohttpRequest(BaseRequest):
-    """python-telegram-bot's HTTP layer on one aiohttp session (instead of httpx)."""
-
-    def __init__(self, connection_pool_size: int = 32, timeout: float = 20.0) -> None:
-        self._pool = connection_pool_size
-        self._timeout = timeout
-        self._session: Any = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self._timeout
-
-    async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            import aiohttp
-
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-            )
-
-    async def shutdown(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        import aiohttp
-
-        await self.initialize()
-        data: Any = None
-        if request_data is not None:
-            if request_data.contains_files:
-                form = aiohttp.FormData()
-                for key, value in request_data.json_parameters.items():
-                    form.add_field(key, value)
-                for key, (filename, content, mime) in (request_data.multipart_data or {}).items():
-                    form.add_field(key, content, filename=filename, content_type=mime)
-                data = form
-            else:
-                data = request_data.json_parameters
-        try:
-            async with self._session.request(method, url, data=data) as resp:
-                return resp.status, await resp.read()
-        except TimeoutError as e:
-            raise TimedOut from e
-        except aiohttp.ClientError as e:
-            raise NetworkError(f"aiohttp.{type(e).__name__}: {e}") from e
+# Shipped in src/briefcast/bot/telegram_request.py; the name is kept for the variants.
+AiohttpRequest = _ShippedAiohttpRequest
 
 
 class AiohttpTelegramTransport:
