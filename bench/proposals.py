@@ -52,11 +52,6 @@ def install_sniffio_shim() -> None:
         sys.modules["sniffio"] = mod
 
 
-CLAIM_INDEX = (
-    "CREATE INDEX IF NOT EXISTS ix_delivery_status_next_id ON delivery (status, next_attempt_at, id)"
-)
-
-
 def install_claim_fix(engine: Any) -> None:
     """Shipped: ``outbox.claim`` uses the correlated EXISTS and migration 0002 creates the index.
 
