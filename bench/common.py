@@ -278,17 +278,22 @@ class FakeProcess:
             "--limits", limits, "--per-bot", str(per_bot),
         ]  # fmt: skip
         self.proc: subprocess.Popen[str] | None = None
+        self._stderr: Any = None
         self.url = self.base_url = self.token = ""
         self._http = httpx.Client(timeout=120.0)
 
     def __enter__(self) -> FakeProcess:
+        # stderr goes to a file, never an undrained pipe: a SIGKILLed client makes the server log
+        # a traceback per dropped request, and a full 64 KiB pipe would block the fake forever.
+        self._stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
-            self.args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            self.args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            err = self.proc.stderr.read() if self.proc.stderr else ""
+            self._stderr.seek(0)
+            err = self._stderr.read()
             raise BenchError(f"fake {self.platform} did not start: {err[-2000:]}")
         info = json.loads(line)
         self.url, self.base_url, self.token = info["url"], info["base_url"], info["token"]
@@ -303,6 +308,7 @@ class FakeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._stderr.close()
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the fake has used so far (``/proc/PID/stat``)."""
