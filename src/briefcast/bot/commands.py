@@ -894,6 +894,14 @@ async def cmd_subscriptions(c: Commands, request: Request, lang: Lang) -> Reply:
     return Reply(documents=(doc,))
 
 
+def _target_and_one_arg(args: Sequence[str]) -> tuple[str | None, str]:
+    """``[@channel] VALUE``: the optional target and exactly one value (else a usage error)."""
+    target, rest = _pop_target(args)
+    if len(rest) != 1:
+        raise UsageError("missing_args" if not rest else "unexpected_arg", value=" ".join(rest[1:]))
+    return target, rest[0]
+
+
 @command(
     "settime",
     zh="修改每日推送时间",
@@ -905,10 +913,8 @@ async def cmd_subscriptions(c: Commands, request: Request, lang: Lang) -> Reply:
 )
 async def cmd_settime(c: Commands, request: Request, lang: Lang) -> Reply:
     """Move the daily digest of this chat (or a managed channel) to another local time."""
-    target, rest = _pop_target(request.args)
-    if len(rest) != 1:
-        raise UsageError("missing_args" if not rest else "unexpected_arg", value=" ".join(rest[1:]))
-    value = parse_time(rest[0])
+    target, word = _target_and_one_arg(request.args)
+    value = parse_time(word)
     return await _set_schedule(c, request, lang, target, time=value)
 
 
@@ -923,10 +929,8 @@ async def cmd_settime(c: Commands, request: Request, lang: Lang) -> Reply:
 )
 async def cmd_timezone(c: Commands, request: Request, lang: Lang) -> Reply:
     """Set the IANA time zone the daily delivery time is read in."""
-    target, rest = _pop_target(request.args)
-    if len(rest) != 1:
-        raise UsageError("missing_args" if not rest else "unexpected_arg", value=" ".join(rest[1:]))
-    value = parse_timezone(rest[0])
+    target, word = _target_and_one_arg(request.args)
+    value = parse_timezone(word)
     return await _set_schedule(c, request, lang, target, timezone=value)
 
 

@@ -536,6 +536,17 @@ class SourcePoller:
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, timeout=self.config.timeout)
 
+    async def _fetch_location(self, client: httpx.AsyncClient, state: _State) -> Fetched:
+        """The source's URL with a conditional GET from the saved validators (URL and feed sources)."""
+        return await fetch(
+            client,
+            self.config.location,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            timeout=self.config.timeout,
+            max_bytes=self.config.max_bytes,
+        )
+
 
 class FolderPoller(SourcePoller):
     """New or changed ``.md`` / ``.html`` files of one folder (not recursive; hidden/temp files skipped)."""
@@ -624,14 +635,7 @@ class UrlPoller(SourcePoller):
     async def _poll(self, state: _State) -> _Done:
         url = self.config.location
         async with self._client() as client:
-            fetched = await fetch(
-                client,
-                url,
-                etag=state.etag,
-                last_modified=state.last_modified,
-                timeout=self.config.timeout,
-                max_bytes=self.config.max_bytes,
-            )
+            fetched = await self._fetch_location(client, state)
         if fetched.not_modified:
             return _Done(not_modified=True)
         outcome = await self.service.ingest_bytes(
@@ -679,14 +683,7 @@ class FeedPoller(SourcePoller):
     async def _poll(self, state: _State) -> _Done:
         url = self.config.location
         async with self._client() as client:
-            fetched = await fetch(
-                client,
-                url,
-                etag=state.etag,
-                last_modified=state.last_modified,
-                timeout=self.config.timeout,
-                max_bytes=self.config.max_bytes,
-            )
+            fetched = await self._fetch_location(client, state)
             if fetched.not_modified:
                 return _Done(not_modified=True)
             parsed = await asyncio.to_thread(
