@@ -25,7 +25,7 @@ from typing import Any
 
 from briefcast.config import DeliverySettings, Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.delivery.engine import DeliveryEngine, Transport
-from briefcast.delivery.transports import SlackTransport, TelegramTransport
+from briefcast.delivery.transports import SlackTransport, TelegramTransport, build_transports
 from briefcast.store import Store
 
 UNLIMITED = {
@@ -74,6 +74,10 @@ def settings_for(spec: dict[str, Any]) -> Settings:
 
 def transports_for(spec: dict[str, Any]) -> dict[str, Transport]:
     variant = spec.get("variant", "")
+    if not variant:
+        # Exactly what `briefcast worker` builds: the connection pool is sized by
+        # send_concurrency() (128 for paid broadcast), not by the configured 32.
+        return build_transports(settings_for(spec))
     if "sniffio" in variant:
         from bench.proposals import install_sniffio_shim
 
