@@ -8,9 +8,9 @@ Options::
                       bench/results-smoke.json with --smoke); entries of measurements not run
                       this time are kept from the existing file, so --only updates in place
     --serial          do not overlap the wall-clock-bound measurements
-    --no-variants     skip the re-runs with the proposed fixes (bench/proposals.py)
+    --no-variants     skip the side experiments (telegram_ceiling with a wider rate margin)
     --variants        include them with --smoke too (a smoke run skips them by default)
-    --profile         write pyinstrument profiles of the engine runs next to the database files
+    --profile         pyinstrument profiles of the engine runs and the webhook process (in --workdir)
     --strict          exit 1 when a target is missed (default: exit 0; 2 when a measurement crashed)
     --markdown        print the results file as a Markdown table (for docs/benchmarks.md); runs nothing
 
@@ -57,7 +57,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", default=[], help="comma-separated measurement names")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--serial", action="store_true", help="run light measurements one after another")
-    parser.add_argument("--no-variants", action="store_true", help="skip re-runs with the proposed fixes")
+    parser.add_argument("--no-variants", action="store_true", help="skip side experiments")
     parser.add_argument("--variants", action="store_true", help="with --smoke: include the variants too")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles of engine runs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

@@ -98,7 +98,7 @@ class Options:
     workdir: Path = Path(tempfile.gettempdir())
     profile: bool = False
     latency: float = 0.040
-    variants: bool = True  # also measure the proposed fixes (bench.proposals) where they matter
+    variants: bool = True  # also run the side experiments (telegram_ceiling: a wider rate margin)
 
     def size(self, full: int, smoke: int) -> int:
         return smoke if self.smoke else full
@@ -346,7 +346,6 @@ class WorkerSpec:
     wait_retries: float = 5.0
     rate_margin: float | None = None  # DeliveryEngine(rate_margin=...); None = the engine's default
     max_seconds: float = 0.0  # > 0: stop after this long even if the outbox is not empty
-    variant: str = ""  # "" = shipped code; "sniffio", "aiohttp": bench.proposals applied
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "bench.worker", json.dumps(asdict(self))]

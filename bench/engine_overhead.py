@@ -51,18 +51,11 @@ def measure(opts: Options, name: str, db: str, *, rate_target: bool) -> Result:
         "elapsed_s": round(f.report["elapsed"], 2),
         "engine_cpu_s": round(f.report["cpu"], 2),
         "peak_rss_mb": round(f.report["vm_hwm_kb"] / 1024, 1),
-        "concurrency": 32,
+        "concurrency": 32,  # the default DeliverySettings.concurrency
         **check,
     }
     if profile:
         details["profile"] = profile
-    if opts.variants:
-        details["variants"] = {
-            "ptb_on_aiohttp": _figures(_run(opts, db, n, {"variant": "ptbaio"})),
-            "aiohttp_transport": _figures(_run(opts, db, n, {"variant": "aiohttp"})),
-            "ptb_on_aiohttp+claim_fix": _figures(_run(opts, db, n, {"variant": "ptbaio,claimfix"})),
-            "aiohttp_transport+claim_fix": _figures(_run(opts, db, n, {"variant": "aiohttp,claimfix"})),
-        }
     ok = cpu_ms <= TARGET_CPU_MS and f.report["delivered"] == n and check["duplicate_messages"] == 0
     target = f"<= {TARGET_CPU_MS:g} ms CPU/delivery"
     if rate_target:

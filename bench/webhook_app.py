@@ -4,10 +4,8 @@ Runs :func:`briefcast.runtime.serve` (uvicorn + Starlette) with the real
 :class:`briefcast.bot.telegram.TelegramBot` in webhook mode, pointed at the fake Bot API.
 Prints ``{"port": N}`` once serving, and a JSON report (CPU, peak RSS) after SIGTERM.
 
-A non-empty ``variant`` applies the fixes proposed in docs/benchmarks.md (see
-:func:`_apply_fixes`): the PTB ``Application`` built with ``concurrent_updates(True)``
-(otherwise PTB handles one update at a time, and every reply waits for the previous one's
-sendMessage round trip), optionally on aiohttp instead of httpx.
+With a ``profile`` path, a pyinstrument profile of the whole process is written there on exit
+(``python -m bench --only command_latency_p99 --profile``).
 """
 
 from __future__ import annotations
@@ -24,43 +22,10 @@ from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.store import Store
 
 
-def _apply_fixes(variant: str) -> None:
-    """The proposed changes to ``briefcast.bot.telegram.build_application``, applied in-process.
-
-    Same builder calls as the shipped function, plus ``.concurrent_updates(True)`` and, with
-    ``ptbaio`` in ``variant``, PTB's HTTP layer on aiohttp (:class:`bench.proposals.AiohttpRequest`);
-    ``sniffio`` in ``variant``: :func:`bench.proposals.install_sniffio_shim`.
-    """
-    import briefcast.bot.telegram as bot_module
-    from bench.proposals import AiohttpRequest, install_sniffio_shim
-
-    if "sniffio" in variant:
-        install_sniffio_shim()
-
-    def build_application(settings: Settings, *, webhook: bool) -> Any:
-        from telegram.ext import Application
-
-        builder = Application.builder().token(settings.telegram.token.get()).concurrent_updates(True)
-        if "ptbaio" in variant:
-            builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
-        api_url = settings.telegram.api_url.rstrip("/")
-        if api_url:
-            builder = builder.base_url(api_url)
-            if api_url.endswith("/bot"):
-                builder = builder.base_file_url(api_url[: -len("/bot")] + "/file/bot")
-        if webhook:
-            builder = builder.updater(None)
-        return builder.build()
-
-    bot_module.build_application = build_application
-
-
 async def main(cfg: dict[str, Any]) -> dict[str, Any]:
     from briefcast.bot.telegram import TelegramBot
     from briefcast.runtime import serve
 
-    if cfg.get("variant"):
-        _apply_fixes(cfg["variant"])
     port = int(cfg["port"])
     settings = Settings(
         database_url=cfg["db_url"],
@@ -74,10 +39,6 @@ async def main(cfg: dict[str, Any]) -> dict[str, Any]:
         ),
     )
     store = Store.open(cfg["db_url"], settings=settings, migrate=False)
-    if "cache" in cfg.get("variant", ""):
-        from bench.proposals import install_latest_issue_cache
-
-        install_latest_issue_cache(store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

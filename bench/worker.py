@@ -25,7 +25,7 @@ from typing import Any
 
 from briefcast.config import DeliverySettings, Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.delivery.engine import DeliveryEngine, Transport
-from briefcast.delivery.transports import SlackTransport, TelegramTransport, build_transports
+from briefcast.delivery.transports import build_transports
 from briefcast.store import Store
 
 UNLIMITED = {
@@ -73,54 +73,13 @@ def settings_for(spec: dict[str, Any]) -> Settings:
 
 
 def transports_for(spec: dict[str, Any]) -> dict[str, Transport]:
-    variant = spec.get("variant", "")
-    if not variant:
-        # Exactly what `briefcast worker` builds: the connection pool is sized by
-        # send_concurrency() (128 for paid broadcast), not by the configured 32.
-        return build_transports(settings_for(spec))
-    if "sniffio" in variant:
-        from bench.proposals import install_sniffio_shim
-
-        install_sniffio_shim()
-    if spec["platform"] == "telegram" and "aiohttp" in variant:
-        from bench.proposals import AiohttpTelegramTransport
-
-        return {
-            "telegram": AiohttpTelegramTransport(
-                spec["token"],
-                base_url=spec["base_url"],
-                concurrency=spec["concurrency"],
-                paid_broadcast=spec["paid"],
-            )
-        }
-    if spec["platform"] == "telegram":
-        transport = TelegramTransport(
-            spec["token"],
-            base_url=spec["base_url"],
-            concurrency=spec["concurrency"],
-            paid_broadcast=spec["paid"],
-        )
-        if "ptbaio" in variant:  # PTB unchanged, aiohttp under it (bench.proposals.AiohttpRequest)
-            from telegram import Bot
-
-            from bench.proposals import AiohttpRequest
-
-            transport.bot = Bot(
-                spec["token"], base_url=spec["base_url"], request=AiohttpRequest(spec["concurrency"] + 4)
-            )
-        return {"telegram": transport}
-    return {
-        "slack": SlackTransport(spec["token"], base_url=spec["base_url"], concurrency=spec["concurrency"])
-    }
+    """Exactly what ``briefcast worker`` builds (connection pool sized by ``send_concurrency``)."""
+    return build_transports(settings_for(spec))
 
 
 async def drain(spec: dict[str, Any]) -> dict[str, Any]:
     settings = settings_for(spec)
     store = Store.open(spec["db_url"], settings=settings, migrate=False)
-    if "claimfix" in spec.get("variant", ""):
-        from bench.proposals import install_claim_fix
-
-        install_claim_fix(store.engine)
     transports = transports_for(spec)
     extra: dict[str, Any] = {}
     if spec.get("rate_margin") is not None:
