@@ -52,7 +52,12 @@ def cpu_seconds() -> float:
 
 
 def settings_for(spec: dict[str, Any]) -> Settings:
-    delivery: dict[str, Any] = {"concurrency": spec["concurrency"], "lease_seconds": spec["lease"]}
+    # A restarted worker waits for a killed one's sender lease to lapse: as short as the row lease.
+    delivery: dict[str, Any] = {
+        "concurrency": spec["concurrency"],
+        "lease_seconds": spec["lease"],
+        "sender_lease_seconds": min(15.0, spec["lease"]),
+    }
     if spec["engine_limits"] == "off":
         delivery.update(UNLIMITED)
     telegram = TelegramSettings(

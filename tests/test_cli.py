@@ -165,7 +165,7 @@ def test_ingest_reports_failures_but_stores_the_rest(
 def test_db_upgrade_and_run(runner: CliRunner, tmp_path: Path) -> None:
     up = runner.invoke(app, ["db", "upgrade"])  # default URL: ./data/briefcast.db in the cwd
     assert up.exit_code == 0, up.output
-    assert up.stdout == "database sqlite:///./data/briefcast.db is at revision 0002\n"
+    assert up.stdout == "database sqlite:///./data/briefcast.db is at revision 0003\n"
     assert (tmp_path / "data" / "briefcast.db").is_file()
 
     run = runner.invoke(app, ["run", "--no-serve"])

@@ -1,4 +1,8 @@
-"""Crash safety (SIGKILL mid fan-out, restart) and two workers on one PostgreSQL."""
+"""Crash safety (SIGKILL mid fan-out, restart) and two workers on one PostgreSQL.
+
+The restarted worker finds the killed one's sender lease (briefcast.delivery.senders) and waits
+for it to lapse (``sender_lease_seconds``, 1 s here) before it sends.
+"""
 
 from __future__ import annotations
 
@@ -86,8 +90,8 @@ async def test_two_workers_on_postgres_never_double_send(pg_url: str) -> None:
             received = Counter(m.chat_id for m in tg.sent_messages)
         assert set(received) == set(chats)
         assert max(received.values()) == 1  # zero duplicates
-        assert all(s.delivered > 0 for s in stats), "both workers took part"
-        assert sum(s.delivered for s in stats) == len(chats)
+        # one sender per bot (the flood limit is per bot): the other worker stood by
+        assert sorted(s.delivered for s in stats) == [0, len(chats)]
     finally:
         for st in stores:
             st.close()

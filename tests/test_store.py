@@ -379,7 +379,7 @@ def test_upgrade_is_idempotent_and_matches_the_tables(store: Store, db_url: str)
     store.upgrade()
     reopened = Store.open(db_url, settings=Settings())
     try:
-        assert current_revision(reopened.engine) == "0002"
+        assert current_revision(reopened.engine) == "0003"
     finally:
         reopened.close()
     with store.engine.connect() as conn:

@@ -81,6 +81,7 @@ class DeliverySettings:
     max_attempts: int = 8
     concurrency: int = 32
     lease_seconds: float = 120.0
+    sender_lease_seconds: float = 15.0  # a standby worker takes over sending this long after a crash
     telegram_global_per_second: float = 30.0
     telegram_paid_per_second: float = 1000.0
     telegram_chat_per_second: float = 1.0

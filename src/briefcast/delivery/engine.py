@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from briefcast.config import Settings
-from briefcast.delivery import outbox
+from briefcast.delivery import outbox, senders
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
@@ -69,6 +69,8 @@ class Target:
 
 
 PAID_BROADCAST_MIN_CONCURRENCY = 128
+# How often a standby engine checks whether the platform's sender lease came free.
+STANDBY_POLL = 1.0
 
 
 def send_concurrency(settings: Settings) -> int:
@@ -242,6 +244,7 @@ class DeliveryEngine:
         self.batch_size = batch_size or max(50, 2 * self.concurrency)
         self.max_held = 4 * self.batch_size
         self.lease = timedelta(seconds=d.lease_seconds)
+        self.sender_ttl = timedelta(seconds=max(0.05, d.sender_lease_seconds))
         self.max_attempts = max(1, d.max_attempts)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -252,10 +255,12 @@ class DeliveryEngine:
         )
         self.stats = EngineStats()
         self._lanes = {p: _Lane(p) for p in self.transports}
-        # Claim only rows we can send; no filter (cheaper query) when every platform is served.
-        self._platform_filter = (
-            None if set(self.transports) >= set(outbox.PLATFORMS) else tuple(self.transports)
-        )
+        # Platforms whose sender lease this engine holds (briefcast.delivery.senders): it claims
+        # and sends only those. Monotonic deadline per platform: past it, the lease is presumed lost.
+        self._leased: dict[str, float] = {}
+        self._standby_logged: set[str] = set()
+        self._lease_signal = _Signal()
+        self._to_release: list[int] = []
         self._held: dict[int, _Item] = {}
         self._seq = itertools.count()
         self._sem = asyncio.Semaphore(self.concurrency)
@@ -279,6 +284,8 @@ class DeliveryEngine:
         """New deliveries were enqueued: claim now instead of at the next poll."""
         self._exhausted = False
         self._claim_signal.set()
+        if len(self._leased) < len(self._lanes):
+            self._lease_signal.set()  # a standby checks whether the sender is still there
 
     async def run(
         self, stop: asyncio.Event, *, progress: Callable[[EngineStats], None] | None = None
@@ -304,9 +311,11 @@ class DeliveryEngine:
         self._stopping = False
         self._progress = progress
         await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock())
+        await self._refresh_leases()
         tasks = [asyncio.create_task(self._dispatch(lane)) for lane in self._lanes.values()]
         writer = asyncio.create_task(self._writer())
         renewer = asyncio.create_task(self._renewer())
+        keeper = asyncio.create_task(self._lease_keeper())
         claimer = asyncio.create_task(self._claimer(drain_horizon))
         stop_task = asyncio.create_task(stop.wait())
         try:
@@ -325,8 +334,9 @@ class DeliveryEngine:
                 await self._idle_signal.wait(0.05)
             writer.cancel()
             renewer.cancel()
+            keeper.cancel()
             stop_task.cancel()
-            for other in (writer, renewer, stop_task):
+            for other in (writer, renewer, keeper, stop_task):
                 await _quietly(other)
             unsent = list(self._held)
             if unsent:
@@ -334,6 +344,7 @@ class DeliveryEngine:
                 self._held.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()
+            await self._release_leases()
         return self.stats
 
     async def _claimer(self, drain_horizon: float | None) -> None:
@@ -374,13 +385,15 @@ class DeliveryEngine:
                 wait = (due - self.clock()).total_seconds()
                 if wait > drain_horizon:
                     return
+                if not self._sending_platforms():
+                    wait = self.idle_poll  # standing by: the lease holder is sending these
                 await self._claim_signal.wait(max(0.0, min(wait, self.idle_poll)))
                 continue
             await self._claim_signal.wait(self.idle_poll)
 
     def _claim_room(self) -> int:
         """How many rows to claim: enough that ``batch_size`` items are ready soon, within a hard cap."""
-        if len(self._held) >= self.max_held:
+        if len(self._held) >= self.max_held or not self._sending_platforms():
             return 0
         horizon = self.monotonic() + 1.0
         soon = sum(1 for lane in self._lanes.values() for at, _, _ in lane.heap if at <= horizon)
@@ -391,13 +404,17 @@ class DeliveryEngine:
 
     def _claim_and_prepare(self, limit: int) -> tuple[list[_Item], list[Outcome]]:
         """(thread) Claim rows and render them; rows with nothing to send become outcomes."""
+        leased = self._sending_platforms()
+        if not leased:
+            return [], []
         rows = outbox.claim(
             self.db,
             self.owner,
             now=self.clock(),
             lease=self.lease,
             limit=limit,
-            platforms=self._platform_filter,
+            # no filter (a cheaper query) when every platform is ours
+            platforms=None if set(leased) >= set(outbox.PLATFORMS) else leased,
         )
         items: list[_Item] = []
         done: list[Outcome] = []
@@ -640,6 +657,79 @@ class DeliveryEngine:
             s.failed += 1
         elif o.action is Action.SKIPPED:
             s.skipped += 1
+
+    # ------------------------------------------------------------------------------ sender leases
+
+    def _sending_platforms(self) -> tuple[str, ...]:
+        now = self.monotonic()
+        return tuple(p for p, deadline in self._leased.items() if deadline > now)
+
+    async def _refresh_leases(self) -> None:
+        """Take or renew the sender lease of every platform this engine has a transport for."""
+        for platform in self._lanes:
+            started = self.monotonic()
+            try:
+                held = await asyncio.to_thread(
+                    senders.acquire, self.db, platform, self.owner, now=self.clock(), ttl=self.sender_ttl
+                )
+            except Exception:
+                # The database is away: keep sending while our last renewal is still valid.
+                log.exception("renewing the %s sender lease failed", platform)
+                held = None
+            if held is None:
+                if platform in self._leased and self._leased[platform] <= self.monotonic():
+                    self._lose_lease(platform)
+            elif held:
+                if platform not in self._leased:
+                    log.info("sending to %s (sender lease %s)", platform, self.owner)
+                    self._claim_signal.set()
+                # A small safety margin: renewals are stamped by the caller's clock.
+                self._leased[platform] = started + self.sender_ttl.total_seconds() * 0.9
+            elif platform in self._leased:
+                self._lose_lease(platform)
+            elif platform not in self._standby_logged:
+                self._standby_logged.add(platform)
+                log.info("standing by for %s: another worker holds its sender lease", platform)
+
+    def _lose_lease(self, platform: str) -> None:
+        """Another worker took over (we stalled past the lease): stop sending this platform's
+        queued items; the ones in flight finish, the rest go back to the queue."""
+        log.warning("lost the %s sender lease; handing queued deliveries back", platform)
+        self._leased.pop(platform, None)
+        lane = self._lanes[platform]
+        keep: list[tuple[float, int, _Item]] = []
+        for entry in lane.heap:
+            if entry[2].in_flight:
+                keep.append(entry)
+            else:
+                self._to_release.append(entry[2].id)
+                self._held.pop(entry[2].id, None)
+        heapq.heapify(keep)
+        lane.heap = keep
+
+    async def _lease_keeper(self) -> None:
+        """Renew held leases every third of their lifetime; while standing by, also look every
+        :data:`STANDBY_POLL` seconds and whenever work is enqueued (``wake``), so a clean stop of
+        the sender hands over within about a second."""
+        renew = self.sender_ttl.total_seconds() / 3
+        while True:
+            standby = len(self._sending_platforms()) < len(self._lanes)
+            await self._lease_signal.wait(min(renew, STANDBY_POLL) if standby else renew)
+            await self._refresh_leases()
+            if self._to_release:
+                ids, self._to_release = self._to_release, []
+                try:
+                    await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=self.clock())
+                except Exception:
+                    log.exception("handing %d deliveries back failed (their lease will lapse)", len(ids))
+
+    async def _release_leases(self) -> None:
+        for platform in list(self._leased):
+            try:
+                await asyncio.to_thread(senders.release, self.db, platform, self.owner, now=self.clock())
+            except Exception:
+                log.exception("giving the %s sender lease back failed (it will lapse)", platform)
+        self._leased.clear()
 
     async def _renewer(self) -> None:
         """Extend the leases of held rows well before they expire."""

@@ -162,6 +162,22 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
 
 
+class SenderLeaseRow(SQLModel, table=True):
+    """Which worker may send to a platform right now (one sender per bot token; the others stand by).
+
+    Platform limits (Telegram: 30 msg/s per bot) are paced inside one engine, so two engines
+    sending at once would each use the whole budget. The holder renews ``expires_at``; a standby
+    takes over once it lapses (crash) or is given back (clean stop). See briefcast.delivery.senders.
+    """
+
+    __tablename__ = "sender_lease"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=128)
+    expires_at: datetime = _ts()
+    acquired_at: datetime = _ts()
+
+
 class SourceRow(SQLModel, table=True):
     """A polled source (folder, URL, feed) and its conditional-request / health state."""
 
