@@ -18,6 +18,7 @@ from briefcast.delivery import outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.store import Store
+from briefcast.store.records import ChatRef
 from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import SAMPLE, add_subscribers, fast_settings, ingest_sample
 
@@ -148,3 +149,21 @@ async def test_a_dead_holders_lease_lapses_then_a_standby_delivers(store: Store,
     assert all(d.sent_at is not None and d.sent_at >= dead_until for d in rows)  # not before it lapsed
     (lease,) = senders.holders(store.engine)
     assert lease.owner == "standby" and not lease.live(datetime.now(UTC))  # given back on exit
+
+
+async def test_a_telegram_only_drain_ends_although_slack_rows_wait(store: Store, tg: FakeTelegram) -> None:
+    """``briefcast push`` with only a Telegram token: Slack deliveries stay queued for a worker
+    that has a Slack token, and the drain returns instead of waiting for them forever."""
+    issue_id = ingest_sample(store)
+    tg.add_chat(63_000)
+    add_subscribers(store, [63_000], ("energy",))
+    slack = ChatRef("slack", "C0SLACK", workspace="T0FAKE")
+    store.upsert_chat(slack, kind="channel")
+    store.subscribe(slack, ("energy",), mode="publish")
+    assert outbox.enqueue_now(store.engine, issue_id, now=datetime.now(UTC)) == 2
+    engine = _engine(store, tg, "telegram-only")
+    stats = await asyncio.wait_for(engine.drain(), timeout=20)
+    await _close(engine)
+    assert stats.delivered == 1 and [m.chat_id for m in tg.sent_messages] == [63_000]
+    counts = outbox.count_by_status(store.engine, issue_id=issue_id)
+    assert counts["sent"] == 1 and counts["pending"] == 1  # the Slack row, untouched

@@ -261,6 +261,8 @@ class DeliveryEngine:
         self._standby_logged: set[str] = set()
         self._lease_signal = _Signal()
         self._to_release: list[int] = []
+        # The platforms we have transports for (None: all of them, the cheaper queries).
+        self._served = None if set(self._lanes) >= set(outbox.PLATFORMS) else tuple(self._lanes)
         self._held: dict[int, _Item] = {}
         self._seq = itertools.count()
         self._sem = asyncio.Semaphore(self.concurrency)
@@ -338,7 +340,8 @@ class DeliveryEngine:
             stop_task.cancel()
             for other in (writer, renewer, keeper, stop_task):
                 await _quietly(other)
-            unsent = list(self._held)
+            unsent = list(self._held) + self._to_release
+            self._to_release = []
             if unsent:
                 await asyncio.to_thread(outbox.release, self.db, self.owner, unsent, now=self.clock())
                 self._held.clear()
@@ -379,13 +382,13 @@ class DeliveryEngine:
             if drain_horizon is not None and not self._held and not self._in_flight and not self._unrecorded:
                 if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock()):
                     continue
-                due = await asyncio.to_thread(outbox.next_due_at, self.db)
+                due = await asyncio.to_thread(outbox.next_due_at, self.db, platforms=self._served)
                 if due is None:
                     return
                 wait = (due - self.clock()).total_seconds()
                 if wait > drain_horizon:
                     return
-                if not self._sending_platforms():
+                if len(self._sending_platforms()) < len(self._lanes):
                     wait = self.idle_poll  # standing by: the lease holder is sending these
                 await self._claim_signal.wait(max(0.0, min(wait, self.idle_poll)))
                 continue

@@ -221,6 +221,16 @@ class Claimed:
     reason: str
 
 
+def _on_platforms(platforms: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The delivery's subscription is on one of ``platforms`` (a correlated EXISTS)."""
+    return (
+        sa.select(sa.literal(1))
+        .select_from(S.join(C, C.c.id == S.c.chat_id))
+        .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
+        .exists()
+    )
+
+
 def claim(
     engine: Engine,
     owner: str,
@@ -241,13 +251,7 @@ def claim(
         # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
         # platform)`` made SQLite build that whole set on each claim (44 ms per claim of 64 at 100k
         # pending; 0.5 ms this way, docs/benchmarks.md).
-        on_platform = (
-            sa.select(sa.literal(1))
-            .select_from(S.join(C, C.c.id == S.c.chat_id))
-            .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
-            .exists()
-        )
-        conds.append(on_platform)
+        conds.append(_on_platforms(platforms))
     due = (
         sa.select(D.c.id)
         .where(*conds)
@@ -565,12 +569,19 @@ def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) 
     return int(res.rowcount or 0)
 
 
-def next_due_at(engine: Engine) -> datetime | None:
-    """When the next queued work becomes due: a pending retry, or an expired lease to reclaim."""
+def next_due_at(engine: Engine, *, platforms: Sequence[str] | None = None) -> datetime | None:
+    """When the next queued work becomes due: a pending retry, or an expired lease to reclaim.
+
+    ``platforms``: only deliveries to those platforms count (a Telegram-only worker draining the
+    queue must not wait for Slack rows it can never send).
+    """
+    on: Conds = [] if platforms is None else [_on_platforms(platforms)]
     with engine.connect() as conn:
         pending = conn.execute(
-            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING)
+            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on)
         ).scalar()
-        leased = conn.execute(sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED)).scalar()
+        leased = conn.execute(
+            sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED, *on)
+        ).scalar()
     times = [t for t in (utc(pending), utc(leased)) if t is not None]
     return min(times) if times else None
