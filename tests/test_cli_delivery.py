@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from briefcast.cli import app
+from briefcast.delivery import outbox
 from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram, TelegramLimits
 
 
@@ -65,6 +67,35 @@ def test_subs_push_and_deliveries(
     assert len(fake.messages_to(42)) == 1
     rows = cli("deliveries", "--status", "sent")
     assert rows.count(" sent ") == 2
+
+
+def test_push_waits_for_a_dead_workers_sender_lease_then_sends(
+    runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram
+) -> None:
+    """A worker died holding the Telegram sender lease: push stands by until it lapses, then
+    delivers itself (nothing is sent while the lease is live, nothing is lost)."""
+    from briefcast.delivery import senders
+    from briefcast.metrics import database_gauges
+    from briefcast.store import Store
+
+    assert runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)]).exit_code == 0
+    assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0
+    store = Store.open(db_url)
+    try:
+        start = datetime.now(UTC)
+        assert senders.acquire(store.engine, "telegram", "worker-dead", now=start, ttl=timedelta(seconds=1))
+        gauges = {name: samples for name, _help, samples in database_gauges(store, now=start)}
+        assert gauges["briefcast_sender_lease"] == [
+            ((("platform", "telegram"), ("owner", "worker-dead")), 1.0)
+        ]
+        out = runner.invoke(app, ["--db", db_url, "push"])
+        assert out.exit_code == 0, out.output
+        assert "enqueued 1; sent=1" in out.stdout and "holds the sender lease" not in out.stdout
+        assert len(fake.messages_to(42)) == 1
+        (row,) = [d for d in outbox.list_deliveries(store.engine, limit=None)]
+        assert row.sent_at is not None and row.sent_at >= start + timedelta(seconds=1)
+    finally:
+        store.close()
 
 
 def test_blocked_chat_is_deactivated_and_retry_failed(

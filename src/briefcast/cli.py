@@ -559,6 +559,11 @@ def push(
     result = asyncio.run(go())
     counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items()) if v) or "nothing to send"
     typer.echo(f"issue {result.issue_id}: enqueued {result.enqueued}; {counts}")
+    for platform, owner in sorted(result.delivered_by.items()):
+        typer.echo(
+            f"{platform}: a running worker ({owner}) holds the sender lease and delivers these; "
+            f"follow them with `briefcast deliveries --issue {result.issue_id}`"
+        )
 
 
 @app.command()

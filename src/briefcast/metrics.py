@@ -208,7 +208,18 @@ def database_gauges(
                 .group_by(C.c.platform)
             ).all()
         )
+    from briefcast.delivery import senders
+
+    leases: list[tuple[Labels, float]] = [
+        ((("platform", h.platform), ("owner", h.owner)), 1.0 if h.live(moment) else 0.0)
+        for h in senders.holders(store.engine)
+    ]
     return [
+        (
+            "briefcast_sender_lease",
+            "1 while the owner worker holds the platform's sender lease (it alone sends), else 0.",
+            leases,
+        ),
         (
             "briefcast_deliveries",
             "Delivery rows in the database, by platform and status.",

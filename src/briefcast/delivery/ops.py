@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from briefcast.config import Settings
-from briefcast.delivery import outbox
+from briefcast.delivery import outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats, Transport
 from briefcast.errors import BriefcastError
 from briefcast.store import Store
@@ -39,6 +39,8 @@ class PushResult:
     planned: list[PlannedDelivery] = field(default_factory=list)
     stats: EngineStats | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    # Platforms another running worker was sending for (its sender lease): it delivers them.
+    delivered_by: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -100,8 +102,14 @@ async def push(
     enqueued = outbox.enqueue_now(store.engine, issue.id, now=_now(), subscription_ids=ids) if ids else 0
     engine = DeliveryEngine(settings, store, transports)
     stats = await engine.drain(progress=progress)
+    now = _now()
+    others = {
+        lease.platform: lease.owner
+        for lease in senders.holders(store.engine)
+        if lease.live(now) and lease.owner != engine.owner and lease.platform in transports
+    }
     return PushResult(
-        issue.id, enqueued, planned, stats, outbox.count_by_status(store.engine, issue_id=issue.id)
+        issue.id, enqueued, planned, stats, outbox.count_by_status(store.engine, issue_id=issue.id), others
     )
 
 
