@@ -424,6 +424,86 @@ async def test_oauth_install_redirects_and_creates_the_tables(fake: FakeSlack, s
         assert forged.status_code == 400
 
 
+async def test_oauth_install_completes_and_deliveries_use_the_installed_token(
+    fake: FakeSlack, store: Store
+) -> None:
+    """The whole install: /slack/install -> Slack's "Allow" -> /slack/oauth_redirect -> code
+    exchange (oauth.v2.access, client credentials as HTTP Basic) -> installation stored; then a
+    delivery to that workspace authenticates with the installed bot token (no SLACK_BOT_TOKEN)."""
+    from briefcast.delivery.engine import Target
+    from briefcast.delivery.transports import SlackTransport, installation_token_lookup
+
+    fake.add_oauth_app("111.222", "oauth-secret")
+    settings = Settings(
+        slack=SlackSettings(
+            client_id="111.222",
+            client_secret=Secret("oauth-secret"),
+            signing_secret=Secret(SECRET),
+            api_url=fake.api_url,
+        )
+    )
+    bot = SlackBot(settings, store)
+    app = create_app(routes=bot.routes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://briefcast.test"
+    ) as http:
+        # bolt's state cookie is Secure: the browser only returns it over https
+        install = await http.get("/slack/install")
+        state = parse_qs(urlparse(install.headers["location"]).query)["state"][0]
+        code = fake.approve_install("111.222")
+        done = await http.get("/slack/oauth_redirect", params={"code": code, "state": state})
+        assert done.status_code == 200, done.text
+        # the code was spent: replaying the redirect installs nothing more
+        again = await http.get("/slack/oauth_redirect", params={"code": code, "state": state})
+        assert again.status_code != 200
+    [exchange] = fake.calls("oauth.v2.access")
+    assert exchange.params["code"] == code and "client_secret" not in exchange.params  # Basic auth
+    [token] = fake.installed_tokens
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT team_id, bot_token, bot_id FROM slack_bots")).all()
+    assert [tuple(r) for r in rows] == [(TEAM, token, fake.bot_id)]
+
+    fake.add_channel("C0NEWS", "news", [fake.bot_user_id])
+    transport = SlackTransport(
+        "", base_url=fake.api_url, token_for=installation_token_lookup(store.engine, "111.222")
+    )
+    try:
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": "*⚡ Energy digest*"}}
+        payload = {"text": "⚡ Energy digest", "blocks": [section]}
+        ts = await transport.send(Target("C0NEWS", workspace=TEAM), payload)
+    finally:
+        await transport.close()
+    [message] = fake.messages_in("C0NEWS")
+    assert message.ts == ts and message.text == "⚡ Energy digest"
+
+
+async def test_oauth_code_exchange_errors_are_slacks() -> None:
+    """Wrong secret, unknown client, a code that was never issued: Slack's error codes, no token."""
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async with FakeSlack() as sl:
+        sl.add_oauth_app("111.222", "right")
+        client = AsyncWebClient(base_url=sl.api_url)
+        cases = [
+            (
+                {"client_id": "111.222", "client_secret": "wrong", "code": sl.approve_install("111.222")},
+                "bad_client_secret",
+            ),
+            ({"client_id": "999.999", "client_secret": "right", "code": "1.x"}, "invalid_client_id"),
+            ({"client_id": "111.222", "client_secret": "right", "code": "never-issued"}, "invalid_code"),
+        ]
+        for kwargs, error in cases:
+            with pytest.raises(SlackApiError) as info:
+                await client.oauth_v2_access(**kwargs)
+            assert info.value.response["error"] == error
+        code = sl.approve_install("111.222", redirect_uri="https://briefcast.example/slack/oauth_redirect")
+        with pytest.raises(SlackApiError) as info:
+            await client.oauth_v2_access(client_id="111.222", client_secret="right", code=code)
+        assert info.value.response["error"] == "bad_redirect_uri"
+        assert sl.installed_tokens == []
+
+
 async def test_subscribe_a_channel_from_a_dm(h: Harness, store: Store) -> None:
     opened = await h.bot.app.client.conversations_open(users=USER)
     dm = opened["channel"]["id"]

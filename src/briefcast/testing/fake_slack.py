@@ -22,6 +22,12 @@ What it models (https://api.slack.com/methods):
 * ``chat.postMessage`` flood control: a token bucket per channel (1/s, small burst; see
   :class:`SlackLimits`), optional workspace limit, HTTP 429 + ``Retry-After``;
 * ``response_url`` endpoints for bolt's ``respond()`` (five uses each, as Slack allows);
+* the OAuth v2 code exchange: :meth:`FakeSlack.add_oauth_app` registers an app,
+  :meth:`FakeSlack.approve_install` plays the user pressing "Allow" on slack.com and returns the
+  one-time ``code``; ``oauth.v2.access`` (client credentials as HTTP Basic auth, as slack-sdk
+  sends them, or form fields) answers ``invalid_client_id`` / ``bad_client_secret`` /
+  ``invalid_code`` (unknown, reused or older than 10 minutes) / ``bad_redirect_uri``, or mints a
+  bot token for the fake's team;
 * helpers that build signed requests for bolt HTTP mode (:func:`sign`, :func:`slash_command_body`,
   :func:`event_callback`, :func:`block_actions_payload`, ...).
 """
@@ -570,6 +576,9 @@ class FakeSlack(FakeServer):
         self._files: dict[str, _File] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._home: dict[str, dict[str, Any]] = {}
+        self._oauth_apps: dict[str, tuple[str, str]] = {}  # client id -> (secret, app id)
+        self._oauth_codes: dict[str, tuple[str, str, float]] = {}  # code -> (client id, redirect, issued)
+        self.installed_tokens: list[str] = []
         self._last_ts = 0
         self._ids = itertools.count(1)
         self.add_user(bot_user_id, bot_name, is_bot=True)
@@ -853,6 +862,16 @@ class FakeSlack(FakeServer):
             return self._error(error)
         if method == "api.test":
             return web.json_response({"ok": True, "args": params})
+        if method == "oauth.v2.access":  # authenticated by client credentials, not a token
+            try:
+                with self._lock:
+                    self.requests.append(RecordedRequest(method, params, self.clock()))
+                    result = self._oauth_v2_access(request, params)
+            except _SlackError as error:
+                return self._error(error)
+            finally:
+                self._notifier.notify()
+            return web.json_response({"ok": True, **result})
         try:
             with self._lock:
                 token = self._auth(request, params)
@@ -1209,6 +1228,60 @@ class FakeSlack(FakeServer):
         return {
             "channels": found[start : start + limit],
             "response_metadata": {"next_cursor": _cursor(start + limit) if more else ""},
+        }
+
+    # -- OAuth ------------------------------------------------------------------------------
+
+    def add_oauth_app(self, client_id: str, client_secret: str, *, app_id: str = "A0BRIEFCAST") -> None:
+        """Register a distributable Slack app whose installs this fake can complete."""
+        with self._lock:
+            self._oauth_apps[client_id] = (client_secret, app_id)
+
+    def approve_install(self, client_id: str, *, redirect_uri: str = "") -> str:
+        """The user pressed "Allow" on slack.com/oauth/v2/authorize: the one-time code Slack
+        appends to the app's redirect URL (valid for 10 minutes, exchangeable once)."""
+        with self._lock:
+            if client_id not in self._oauth_apps:
+                raise ValueError(f"unknown client_id {client_id!r}: call add_oauth_app first")
+            code = f"{next(self._ids)}.{uuid.uuid4().hex}"
+            self._oauth_codes[code] = (client_id, redirect_uri, self.clock())
+            return code
+
+    def _oauth_v2_access(self, request: web.Request, params: Mapping[str, Any]) -> dict[str, Any]:
+        client_id = str(params.get("client_id") or "")
+        secret = str(params.get("client_secret") or "")
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                client_id, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+            except ValueError:
+                raise _SlackError("invalid_client_id") from None
+        app = self._oauth_apps.get(client_id)
+        if app is None:
+            raise _SlackError("invalid_client_id")
+        if secret != app[0]:
+            raise _SlackError("bad_client_secret")
+        code = str(params.get("code") or "")
+        issued = self._oauth_codes.pop(code, None)  # a code works once, even when it fails later
+        if issued is None or issued[0] != client_id or self.clock() - issued[2] > 600:
+            raise _SlackError("invalid_code")
+        redirect = str(params.get("redirect_uri") or "")
+        if issued[1] and redirect != issued[1]:
+            raise _SlackError("bad_redirect_uri")
+        token = f"xoxb-{self.team_id}-{next(self._ids)}-{uuid.uuid4().hex[:24]}"
+        self._tokens[token] = self.bot_user_id
+        self.installed_tokens.append(token)
+        installer = next((u for u in self._users if u != self.bot_user_id), "U0INSTALLER")
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "app_mentions:read,channels:read,chat:write,commands,im:history,im:write,users:read",
+            "bot_user_id": self.bot_user_id,
+            "app_id": app[1],
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": installer},
         }
 
     def _team_info(self, params: dict[str, Any], token: str) -> dict[str, Any]:
