@@ -149,6 +149,22 @@ async def test_sources_and_overview(open_client: httpx.AsyncClient, populated: S
     overview = await open_client.get("/")
     assert overview.status_code == 200
     assert "Latest issue" in overview.text and '<p class="big">2</p>' in overview.text
+    assert "No worker has sent yet." in overview.text
+
+
+async def test_overview_names_the_sending_worker(open_client: httpx.AsyncClient, populated: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from briefcast.delivery import senders
+
+    now = datetime.now(UTC)
+    assert senders.acquire(populated.engine, "telegram", "worker-a1", now=now, ttl=timedelta(minutes=5))
+    assert senders.acquire(
+        populated.engine, "slack", "worker-b2", now=now - timedelta(hours=1), ttl=timedelta(seconds=15)
+    )
+    page = (await open_client.get("/")).text
+    assert "sending</span> telegram: worker <code>worker-a1</code>" in page
+    assert "none</span> slack: no live sender" in page and "<code>worker-b2</code>" in page
 
 
 async def test_non_loopback_requires_login(store: Store) -> None:

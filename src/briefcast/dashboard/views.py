@@ -160,6 +160,7 @@ class Dashboard:
                 "by_platform": _count_by(s.chat.platform for s in subs),
                 "counts": queries.delivery_counts(self.store),
                 "sources": sources_status(self.store),
+                "senders": queries.senders(self.store),
             }
 
         return self._render(
