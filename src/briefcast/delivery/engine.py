@@ -31,7 +31,9 @@ import asyncio
 import heapq
 import itertools
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections import OrderedDict
@@ -71,6 +73,13 @@ class Target:
 PAID_BROADCAST_MIN_CONCURRENCY = 128
 # How often a standby engine checks whether the platform's sender lease came free.
 STANDBY_POLL = 1.0
+
+
+def worker_name() -> str:
+    """``host:pid:random``: unique per engine, and tells an operator which process holds a lease
+    (dashboard, /metrics, ``briefcast deliveries``). In Docker the host name is the container id."""
+    host = socket.gethostname().split(".")[0][:48] or "host"
+    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def send_concurrency(settings: Settings) -> int:
@@ -235,7 +244,7 @@ class DeliveryEngine:
         self.store = store
         self.db = store.engine
         self.transports = dict(transports)
-        self.owner = owner or f"{uuid.uuid4().hex[:12]}"
+        self.owner = owner or worker_name()
         self.clock = clock
         self.monotonic = monotonic
         self.renderers = dict(renderers) if renderers is not None else default_renderers()
