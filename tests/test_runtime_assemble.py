@@ -27,6 +27,10 @@ def test_configured_telegram_gets_delivery_and_one_ingest_hook(store: Store) -> 
             assert publisher is not None  # operators are configured: uploads are accepted
             # uploads published from the bot trigger the same on-publish push as the API
             assert publisher.ingest.on_published == delivery.on_issue_published
+            # replies are charged to the engine's flood budget (one bot token, one 30/s)
+            reply_hook = getattr(bot, "on_reply", None)
+            assert reply_hook is not None and reply_hook.func == delivery.engine.note_reply
+            assert reply_hook.args == ("telegram",)
             paths = {getattr(r, "path", "") for r in built.routes}
             assert {"/metrics", "/api/issues", "/api/issues/{issue_id:int}"} <= paths
         finally:

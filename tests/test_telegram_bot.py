@@ -18,6 +18,7 @@ import pytest
 from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, TelegramSettings
+from briefcast.delivery.ratelimit import ChatLimit
 from briefcast.store import Store
 from briefcast.testing.fake_telegram import FakeTelegram, SentMessage
 from briefcast.testing.tdlib import check_telegram_payload
@@ -134,6 +135,33 @@ async def test_group_command_with_bot_mention(fake: FakeTelegram, bot: TelegramB
     fake.push_update(msg(fake, GROUP, "/nonsense"))
     await barrier(fake)
     assert len(fake.messages_to(GROUP)) == 1
+
+
+async def test_replies_are_charged_to_the_engines_flood_budget(
+    fake: FakeTelegram, bot: TelegramBot, store: Store
+) -> None:
+    """Telegram's 30/s counts replies and broadcasts together: in ``briefcast run`` every reply
+    is charged to the delivery engine's buckets (runtime wires ``on_reply`` to ``note_reply``),
+    so the engine paces its next send around it instead of provoking a 429."""
+    from briefcast.delivery.engine import DeliveryEngine
+
+    engine = DeliveryEngine(Settings(), store, {})
+    charged: list[tuple[str, bool]] = []
+
+    def on_reply(chat_id: str, group: bool) -> None:
+        charged.append((chat_id, group))
+        engine.note_reply("telegram", chat_id, group)
+
+    bot.on_reply = on_reply
+    now = engine.limits.clock()
+    assert engine.limits.platform_ready_at("telegram", now) == now
+    await ask(fake, msg(fake, None, "/energy"), USER)
+    await ask(fake, msg(fake, GROUP, f"/energy@{BOT}"), GROUP)
+    assert charged == [(str(USER), False), (str(GROUP), True)]
+    # two sends charged against 30/s (plus the banked lateness): the engine's next send waits
+    assert engine.limits.platform_ready_at("telegram", now) > now
+    group = ChatLimit("telegram", ("telegram", "", str(GROUP)), group=True)
+    assert engine.limits.ready_at(group, now) >= now + 0.9  # and that group's own 1/s
 
 
 async def test_group_subscribe_requires_admin(fake: FakeTelegram, bot: TelegramBot, store: Store) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -259,6 +260,9 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
             if commands is not None:
                 instrument_commands(commands)
         components.append(delivery)
+        for c in components:
+            if hasattr(c, "on_reply"):  # the Telegram bot: its replies share the engine's budget
+                c.on_reply = functools.partial(delivery.engine.note_reply, "telegram")
         routes = list(dashboard_routes(settings, store, ingest=service))
         close = _noop
     pollers = build_pollers(overlay.sources, service)

@@ -290,6 +290,9 @@ class TelegramBot:
             else None
         )
         self.started = False
+        # Called with (chat id, is a group/channel) before each reply: the same bot token's flood
+        # budget as the deliveries, so ``briefcast run`` lets its engine pace around the replies.
+        self.on_reply: Callable[[str, bool], None] | None = None
         self._install_handlers()
 
     # -- wiring ---------------------------------------------------------------
@@ -556,7 +559,10 @@ class TelegramBot:
         was a third of the reply path's CPU (docs/benchmarks.md, command latency).
         """
         thread = _thread_of(message)
+        group = message.chat.type != ChatType.PRIVATE
         for payload in payloads:
+            if self.on_reply is not None:
+                self.on_reply(str(message.chat.id), group)
             params = dict(payload)
             params["chat_id"] = message.chat.id
             if thread is not None:

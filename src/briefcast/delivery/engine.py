@@ -310,6 +310,12 @@ class DeliveryEngine:
         """Deliver everything due now (and retries due within ``wait_retries`` s), then return."""
         return await self._run(asyncio.Event(), drain_horizon=wait_retries, progress=progress)
 
+    def note_reply(self, platform: str, chat_id: str, group: bool = False, workspace: str = "") -> None:
+        """A message sent outside the engine with the same bot token (a command reply) used the
+        same flood budget: charge it to the buckets, so the engine's own sends leave it room
+        (Telegram's 30/s counts replies and broadcasts together)."""
+        self.limits.take(ChatLimit(platform, (platform, workspace, chat_id), group))
+
     # ------------------------------------------------------------------------------ loops
 
     async def _run(
