@@ -7,7 +7,7 @@ hold a lease per platform: the holder claims and sends that platform's deliverie
 stand by (they keep running their schedulers and serve other platforms) and take over when the
 holder stops (it gives the lease back) or dies (its lease lapses after ``ttl``).
 
-One engine is far from the bottleneck: it sends 1,000-2,000 messages per second against a
+One engine is far from the bottleneck: it sends well over 1,000 messages per second against a
 30/s (or 1,000/s) platform ceiling (docs/benchmarks.md), so extra workers buy availability,
 not throughput.
 
