@@ -297,6 +297,23 @@ def test_one_huge_paragraph_without_sentences_is_hard_split() -> None:
         assert p["text"].count("<b>") == p["text"].count("</b>")  # formatting reopened per part
 
 
+def test_a_long_chinese_section_is_one_message_when_telegram_allows_it() -> None:
+    """3,800 Chinese characters with a few bold labels and links: under 4,096 after parsing and
+    under the raw-markup cap in UTF-16 units, so one message (a UTF-8 byte cap split it at ~3,000)."""
+    sentence = "储能需求爆发，电网侧招标同比增长百分之四十。"  # 22 characters
+    runs = []
+    for i in range(170):
+        runs.append(Run(sentence, B) if i % 40 == 0 else Run(sentence))
+        if i % 50 == 0:
+            runs.append(Run("来源", url=f"https://example.com/energy/{i}"))
+    doc = Document(title="⚡ 能源", blocks=(Paragraph(tuple(runs)),), footer="来源：示例")
+    parts = telegram.render(doc)
+    assert len(parts) == 1
+    parsed = parse_html_entities(parts[0]["text"])
+    assert 3_700 < utf16_len(parsed["text"]) <= telegram.MAX_TEXT
+    assert len(parts[0]["text"].encode()) > 9_000  # what the old byte cap would have split
+
+
 def test_three_hundred_links_in_one_paragraph() -> None:
     rng = random.Random(7)
     runs = _runs(rng, 200, links=300)
@@ -322,7 +339,7 @@ def test_very_long_link_text_and_url() -> None:
     body = _visible_bodies(parts, "T", "")
     assert _squash(body) == _squash("看" * 6000 + " tail")
     for p in parts:
-        assert len(p["text"].encode()) <= telegram.MAX_HTML_BYTES
+        assert utf16_len(p["text"]) <= telegram.MAX_HTML_UNITS
 
 
 def test_long_code_and_table_split_into_valid_pre_blocks() -> None:
@@ -363,11 +380,11 @@ def test_group_label_never_ends_a_part() -> None:
 
 
 def test_label_before_a_paragraph_too_big_for_one_part_keeps_its_content() -> None:
-    doc = Document(title="T", blocks=(Group("第一节", (Paragraph((Run("长" * 3900),)),)),))
+    doc = Document(title="T", blocks=(Group("第一节", (Paragraph((Run("长" * 4200),)),)),))
     parts = telegram.render(doc)
     assert len(parts) == 2
     assert parts[0]["text"].startswith("<b>T</b> (1/2)\n\n<b>第一节</b>\n长长")
-    assert _squash(_visible_bodies(parts, "T", "")) == "第一节" + "长" * 3900
+    assert _squash(_visible_bodies(parts, "T", "")) == "第一节" + "长" * 4200
 
 
 def test_emoji_only_text_counts_utf16_units() -> None:

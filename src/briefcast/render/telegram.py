@@ -33,9 +33,12 @@ from briefcast.render.document import (
 
 MAX_TEXT: Final = 4096  # UTF-16 code units after entity parsing
 MAX_ENTITIES: Final = 100
-# Telegram measures the parsed text, but we also keep the raw HTML (with its
-# hrefs) modest so a request never nears any undocumented size limit.
-MAX_HTML_BYTES: Final = 9000
+# Telegram measures the parsed text, but the raw markup has an undocumented cap too: about 9,500
+# characters before parsing ("Entities_too_long", tdlib/telegram-bot-api#165, where a Telegram
+# developer calls it an approximation of the limit on total entity size). Counted in UTF-16
+# units like everything else here, not UTF-8 bytes: a byte cap split Chinese text (3 bytes a
+# character) at ~3,000 characters, far below the 4,096 Telegram allows.
+MAX_HTML_UNITS: Final = 9000
 MAX_CALLBACK_BYTES: Final = 64
 MAX_TITLE: Final = 256
 MAX_FOOTER: Final = 512
@@ -144,11 +147,11 @@ def _entities(p: Piece) -> int:
 
 
 def _cost(p: Piece, first: bool) -> Cost:
-    """(visible UTF-16 units, raw HTML bytes, entities) — conservative: boxes counted per piece."""
+    """(visible UTF-16 units, raw HTML UTF-16 units, entities) — conservative: boxes counted per piece."""
     sep = "" if first else p.sep
     return (
         utf16_len(sep + p.text),
-        len(body_html([Piece((), sep), p]).encode()) if sep else len(body_html([p]).encode()),
+        utf16_len(body_html([Piece((), sep), p]) if sep else body_html([p])),
         _entities(p),
     )
 
@@ -190,7 +193,7 @@ def _render(doc: Document) -> list[dict[str, Any]]:
     head_reserve = utf16_len(title) + _MARKER_RESERVE + 2
     limits: Cost = (
         MAX_TEXT - head_reserve - (utf16_len(foot) + 2 if foot else 0),
-        MAX_HTML_BYTES - len(_title_html(title, 999, 999).encode()) - 2 - (len(foot_html.encode()) + 2),
+        MAX_HTML_UNITS - utf16_len(_title_html(title, 999, 999)) - 2 - (utf16_len(foot_html) + 2),
         MAX_ENTITIES - (1 if title else 0) - (1 if foot else 0),
     )
     parts = pack(layout(doc.blocks), _cost, limits) or [[]]
