@@ -15,11 +15,10 @@ Why subclasses of the test fakes rather than the fakes as they are:
 * **arrival stamps** — ``arrival`` is ``time.monotonic()`` taken when the request reaches the
   server, *before* the simulated latency. ``CLOCK_MONOTONIC`` is system-wide on Linux, so the
   benchmark process can compare it with its own ``time.monotonic()``;
-* **limits at arrival** — the test fakes apply flood limits when the handler runs, i.e. after
-  the simulated latency *and* after however late the fake's own event loop wakes up from that
-  sleep. Telegram counts a request when it arrives; the response latency comes after. Under
-  benchmark load the fake's wake-up lag (not the client) would decide 429s, so here the limiter
-  reads the arrival stamp (windows kept sorted, as arrivals can be handled out of order);
+* **limits at arrival** — as in the test fakes, a request is stamped when it reaches the server
+  (``briefcast.testing.limits.ARRIVAL``) and judged at that stamp, not after the simulated
+  latency and the fake's own wake-up lag (which, under benchmark load, would otherwise decide
+  429s). This middleware stamps too, and exempts the control routes from the latency;
 * **control routes** — ``GET /_bench/stats?since=N`` (the log from index N, 429 counts),
   ``GET /_bench/wait?count=N&timeout=S`` (long-poll until N messages were accepted).
 
@@ -30,17 +29,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import contextlib
-import contextvars
 import heapq
 import itertools
 import json
 import signal
 import time
 import zlib
-from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -49,38 +45,11 @@ from aiohttp import web
 from briefcast.testing.fake_slack import FakeSlack, SlackLimits
 from briefcast.testing.fake_telegram import MAX_TEXT, FakeTelegram, TelegramLimits, _utf16_len, parse_entities
 from briefcast.testing.fake_telegram import _bad as _tg_bad
-from briefcast.testing.limits import SlidingWindow
+from briefcast.testing.limits import ARRIVAL
 
-_ARRIVAL: contextvars.ContextVar[float] = contextvars.ContextVar("arrival", default=0.0)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 LogEntry = tuple[str, float, int]  # (chat id, arrival monotonic, crc32 of the text)
-
-
-def _arrival_clock() -> float:
-    """The current request's arrival stamp (limits are evaluated at arrival, see module doc)."""
-    return _ARRIVAL.get() or time.monotonic()
-
-
-class SortedSlidingWindow(SlidingWindow):
-    """:class:`SlidingWindow` that tolerates events recorded out of time order."""
-
-    def record(self, key: Hashable, now: float) -> None:
-        bisect.insort(self._prune(key, now), now)
-
-    def _prune(self, key: Hashable, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def wait_time(self, key: Hashable, now: float) -> float:
-        events = self._prune(key, now)
-        inside = len(events) - bisect.bisect_right(events, now)  # events "after" now do not count yet
-        count = len(events) - inside
-        if count < self.limit:
-            return 0.0
-        return events[count - self.limit] + self.window - now
 
 
 class _Discard(list[Any]):
@@ -118,7 +87,7 @@ class _BenchMixin:
 
     @web.middleware
     async def _stamp_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        _ARRIVAL.set(time.monotonic())
+        ARRIVAL.set(time.monotonic())  # the limiter judges the request at this stamp
         if request.path.startswith("/_bench/"):
             return await handler(request)
         if self.latency > 0:
@@ -133,7 +102,7 @@ class _BenchMixin:
         return app
 
     def _record(self, chat: str, text: str) -> None:
-        self.log.append((chat, _ARRIVAL.get() or time.monotonic(), zlib.crc32(text.encode())))
+        self.log.append((chat, ARRIVAL.get() or time.monotonic(), zlib.crc32(text.encode())))
         n = len(self.log)
         while self._waiters and self._waiters[0][0] <= n:
             fut = heapq.heappop(self._waiters)[2]
@@ -171,14 +140,6 @@ class BenchTelegram(_BenchMixin, FakeTelegram):
         super().__init__(**kwargs)
         self._bench_init()
         self.requests = _Discard()
-        self.limiter.clock = _arrival_clock
-
-    def _configure_limits(self, limits: TelegramLimits) -> None:
-        self.limiter.enabled = limits.enabled
-        self.limiter.add_rule("bot", SortedSlidingWindow(limits.per_bot, limits.per_bot_window))
-        self.limiter.add_rule("paid", SortedSlidingWindow(limits.paid_per_bot, limits.per_bot_window))
-        self.limiter.add_rule("private", SortedSlidingWindow(limits.per_private_chat, limits.private_window))
-        self.limiter.add_rule("group", SortedSlidingWindow(limits.per_group, limits.group_window))
 
     def _build_app(self) -> web.Application:
         return self._bench_app(self._routes)
@@ -227,7 +188,7 @@ class BenchTelegram(_BenchMixin, FakeTelegram):
         try:
             super()._charge(chat, params)
         except Exception:
-            self.rejected.append((str(chat.id), _ARRIVAL.get()))
+            self.rejected.append((str(chat.id), ARRIVAL.get()))
             raise
 
     def _counters(self) -> dict[str, Any]:
@@ -242,7 +203,6 @@ class BenchSlack(_BenchMixin, FakeSlack):
         super().__init__(**kwargs)
         self._bench_init()
         self.requests = _Discard()
-        self.limiter.clock = _arrival_clock
 
     def _build_app(self) -> web.Application:
         return self._bench_app(self._routes)
@@ -264,7 +224,7 @@ class BenchSlack(_BenchMixin, FakeSlack):
         try:
             super()._charge(channel)
         except Exception:
-            self.rejected.append((str(channel.id), _ARRIVAL.get()))
+            self.rejected.append((str(channel.id), ARRIVAL.get()))
             raise
 
     def _counters(self) -> dict[str, Any]:

@@ -134,6 +134,38 @@ async def test_overall_bot_limit_and_paid_broadcast(bot: telegram.Bot, tg: FakeT
     assert message.text == "paid"
 
 
+async def test_a_request_is_judged_when_it_arrives_not_after_the_latency(
+    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+) -> None:
+    """Telegram counts a send when it arrives. A 4th send arriving 0.5 s after three others is
+    over 3 per second, even if the fake only gets to it after its window would have moved on."""
+    tg.set_limits(TelegramLimits(per_bot=3, per_private_chat=100))
+    for _ in range(3):
+        await bot.send_message(42, "x")
+    clock.advance(0.5)
+    tg.latency = 0.2  # real seconds: the 4th request sits in the fake's simulated network
+    arrived = tg.arrivals
+    fourth = asyncio.create_task(bot.send_message(42, "late"))
+    await tg.wait_for(lambda: tg.arrivals > arrived)
+    clock.advance(1.0)  # by the time the handler runs, the 1 s window of the first three is over
+    with pytest.raises(RetryAfter) as info:
+        await fourth
+    assert retry_seconds(info.value) == 1  # judged at arrival: 0.5 s left, announced as 1
+    tg.latency = 0.0
+    assert (await bot.send_message(42, "now")).text == "now"  # later arrivals are fine again
+
+
+def test_sliding_window_accepts_arrivals_judged_out_of_order() -> None:
+    from briefcast.testing.limits import SlidingWindow
+
+    w = SlidingWindow(2, 1.0)
+    w.record("k", 10.5)  # a later arrival happened to be handled first
+    assert w.wait_time("k", 10.0) == 0.0  # the earlier one does not count it against itself
+    w.record("k", 10.0)
+    assert w.wait_time("k", 10.6) == pytest.approx(0.4)  # both now in (9.6, 10.6]: wait for 10.0 to leave
+    assert w.wait_time("k", 11.0) == 0.0
+
+
 async def test_limits_can_be_switched_off(tg: FakeTelegram, bot: telegram.Bot) -> None:
     tg.limits_enabled = False
     for i in range(5):

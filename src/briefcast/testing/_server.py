@@ -23,6 +23,8 @@ from typing import Any, NamedTuple, Self, TypeVar
 
 from aiohttp import web
 
+from briefcast.testing.limits import ARRIVAL
+
 __all__ = ["FakeServer", "Notifier", "RecordedRequest", "RequestBody", "UploadedFile", "read_body"]
 
 T = TypeVar("T")
@@ -179,6 +181,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._background: set[asyncio.Task[Any]] = set()
+        self.arrivals = 0  # requests that reached the server (before their simulated latency)
 
     # -- to implement -------------------------------------------------------------------------
     def _routes(self, app: web.Application) -> None:
@@ -212,9 +215,17 @@ class FakeServer:
     async def _latency_middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-        return await handler(request)
+        # Stamp the arrival first: limits judge a request when it arrived, not after the latency.
+        token = ARRIVAL.set(self._now())
+        with self._lock:
+            self.arrivals += 1
+        self._notifier.notify()
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            return await handler(request)
+        finally:
+            ARRIVAL.reset(token)
 
     async def start(self) -> Self:
         """Bind and serve in the running event loop."""
@@ -328,6 +339,7 @@ class FakeServer:
         return self._notifier.wait_for_sync(predicate, timeout)
 
     def _now(self) -> float:
+        """The fake's clock (subclasses with an injectable clock return it): arrival stamps."""
         return time.monotonic()
 
 

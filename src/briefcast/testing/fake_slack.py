@@ -619,6 +619,9 @@ class FakeSlack(FakeServer):
     # ---------------------------------------------------------------------------------------
     # Configuration API (tests)
     # ---------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.clock()
+
     def _configure_limits(self, limits: SlackLimits) -> None:
         self.limiter.enabled = limits.enabled
         self.limiter.add_rule("channel", TokenBucket(limits.post_per_second, limits.post_burst))

@@ -662,6 +662,9 @@ class FakeTelegram(FakeServer):
     # ---------------------------------------------------------------------------------------
     # Configuration API (tests)
     # ---------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.clock()
+
     def _configure_limits(self, limits: TelegramLimits) -> None:
         self.limiter.enabled = limits.enabled
         self.limiter.add_rule("bot", SlidingWindow(limits.per_bot, limits.per_bot_window))

@@ -13,10 +13,18 @@ Two shapes of limit exist on the platforms:
   ``chat.postMessage`` per-channel limit, whose documentation explicitly tolerates short bursts.
 
 Rejected attempts never consume capacity: a client that backs off as told will get through.
+
+Platforms count a request when it *arrives*; the fakes' simulated latency comes after. So the
+fake stamps each request on arrival (:data:`ARRIVAL`, set by the server's middleware before the
+latency sleep) and :class:`Limiter` judges it at that stamp, not at whatever later moment the
+fake's event loop gets round to the handler. Requests can therefore be judged out of arrival
+order; the rules below accept that.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextvars
 import math
 import threading
 import time
@@ -39,6 +47,9 @@ __all__ = [
 
 Clock = Callable[[], float]
 """A monotonic time source in seconds (``time.monotonic`` or a :class:`ManualClock`)."""
+
+ARRIVAL: contextvars.ContextVar[float | None] = contextvars.ContextVar("fake_request_arrival", default=None)
+"""When the request being handled reached the fake (on the fake's clock); ``None`` outside one."""
 
 
 class ManualClock:
@@ -103,13 +114,14 @@ class SlidingWindow:
 
     def wait_time(self, key: Hashable, now: float) -> float:
         events = self._prune(key, now)
-        if len(events) < self.limit:
+        count = bisect.bisect_right(events, now)  # later arrivals, judged earlier, are not before us
+        if count < self.limit:
             return 0.0
         # The slot frees when the oldest event that keeps us at the limit leaves the window.
-        return events[len(events) - self.limit] + self.window - now
+        return events[count - self.limit] + self.window - now
 
     def record(self, key: Hashable, now: float) -> None:
-        self._prune(key, now).append(now)
+        bisect.insort(self._prune(key, now), now)  # kept sorted: arrivals may be judged out of order
 
 
 class TokenBucket:
@@ -127,7 +139,7 @@ class TokenBucket:
 
     def _tokens(self, key: Hashable, now: float) -> float:
         tokens, last = self._state.get(key, (self.capacity, now))
-        return min(self.capacity, tokens + (now - last) * self.rate)
+        return min(self.capacity, tokens + max(0.0, now - last) * self.rate)
 
     def wait_time(self, key: Hashable, now: float) -> float:
         tokens = self._tokens(key, now)
@@ -136,7 +148,8 @@ class TokenBucket:
         return (1.0 - tokens) / self.rate
 
     def record(self, key: Hashable, now: float) -> None:
-        self._state[key] = (self._tokens(key, now) - 1.0, now)
+        last = self._state.get(key, (0.0, now))[1]
+        self._state[key] = (self._tokens(key, now) - 1.0, max(now, last))
 
 
 @dataclass(frozen=True)
@@ -176,7 +189,8 @@ class Limiter:
         if not self.enabled:
             return LimitCheck(True)
         with self._lock:
-            now = self.clock()
+            stamp = ARRIVAL.get()
+            now = self.clock() if stamp is None else stamp
             worst = LimitCheck(True)
             for name, key in keys:
                 rule = self._rules.get(name)
