@@ -376,7 +376,9 @@ class DeliveryEngine:
             got = 0
             if want > 0:
                 try:
-                    items, skipped = await asyncio.to_thread(self._claim_and_prepare, want)
+                    # the leased platforms are read here, on the loop that changes them
+                    leased = self._sending_platforms()
+                    items, skipped = await asyncio.to_thread(self._claim_and_prepare, want, leased)
                 except Exception:
                     if drain_horizon is not None:
                         raise
@@ -420,9 +422,9 @@ class DeliveryEngine:
             return 0
         return min(self.batch_size, self.max_held - len(self._held))
 
-    def _claim_and_prepare(self, limit: int) -> tuple[list[_Item], list[Outcome]]:
-        """(thread) Claim rows and render them; rows with nothing to send become outcomes."""
-        leased = self._sending_platforms()
+    def _claim_and_prepare(self, limit: int, leased: tuple[str, ...]) -> tuple[list[_Item], list[Outcome]]:
+        """(thread) Claim rows of the ``leased`` platforms and render them; rows with nothing to
+        send become outcomes."""
         if not leased:
             return [], []
         rows = outbox.claim(
