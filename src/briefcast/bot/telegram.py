@@ -29,7 +29,6 @@ import hmac
 import logging
 import secrets
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -60,11 +59,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
 from briefcast.bot.publish import PublishFlow, UploadInfo
-from briefcast.bot.telegram_request import AiohttpRequest
+from briefcast.bot.telegram_request import AiohttpRequest, send_message_json
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
@@ -90,10 +88,6 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
-
-
-# send_payloads calls sendMessage through do_api_request on purpose (raw JSON in, no Message out).
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 
 def quiet_http_logs() -> None:
@@ -568,17 +562,14 @@ class TelegramBot:
             if thread is not None:
                 params["message_thread_id"] = thread
             try:
-                await self._send_raw(params)
+                await send_message_json(self.application.bot, params)
             except RetryAfter as e:
                 # a burst of replies into one chat: honour Telegram's wait once, if it is short
                 wait = _seconds(e.retry_after)
                 if wait > MAX_REPLY_RETRY_WAIT:
                     raise
                 await asyncio.sleep(wait)
-                await self._send_raw(params)
-
-    async def _send_raw(self, params: dict[str, Any]) -> None:
-        await self.application.bot.do_api_request("sendMessage", api_kwargs=params)
+                await send_message_json(self.application.bot, params)
 
 
 def _seconds(value: float | dt.timedelta) -> float:

@@ -10,15 +10,31 @@ errors (``RetryAfter``, ``ChatMigrated``, ``Forbidden``...) and every call site.
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import aiohttp
+from telegram import Bot
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
 # Added to the read timeout so a long poll (getUpdates waits ``timeout`` seconds) is not cut short.
 CONNECT_ALLOWANCE = 5.0
+
+# send_message_json uses do_api_request for a method PTB has a typed call for, on purpose.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
+
+
+async def send_message_json(bot: Bot, params: dict[str, Any]) -> Any:
+    """``sendMessage`` with Bot API JSON as the renderers produce it; returns the raw result.
+
+    Deliveries and command replies both send this way: no ``InlineKeyboardMarkup`` built from
+    the JSON only to be serialised back, no ``Message`` parsed from a result nobody reads, and
+    still PTB's request layer and typed errors (``RetryAfter``, ``ChatMigrated``, ``Forbidden``...).
+    """
+    return await bot.do_api_request("sendMessage", api_kwargs=params)
 
 
 class AiohttpRequest(BaseRequest):

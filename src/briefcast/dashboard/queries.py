@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -169,23 +169,3 @@ def sector_counts(subscriptions: list[tuple[str, tuple[str, ...]]]) -> dict[str,
         for sector in sectors:
             counts.setdefault(sector, Counter())[platform] += 1
     return {k: dict(v) for k, v in sorted(counts.items())}
-
-
-@dataclass(frozen=True)
-class SenderRow:
-    platform: str
-    owner: str
-    live: bool
-    since: datetime
-    until: datetime
-
-
-def senders(store: Store, *, now: datetime | None = None) -> list[SenderRow]:
-    """Which worker sends for each platform (its sender lease), and whether that lease is live."""
-    from briefcast.delivery import senders as leases
-
-    moment = now or datetime.now(UTC)
-    return [
-        SenderRow(h.platform, h.owner, h.live(moment), h.acquired_at, h.expires_at)
-        for h in leases.holders(store.engine)
-    ]

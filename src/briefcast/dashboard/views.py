@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
+from briefcast.delivery import senders
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)
@@ -160,7 +162,8 @@ class Dashboard:
                 "by_platform": _count_by(s.chat.platform for s in subs),
                 "counts": queries.delivery_counts(self.store),
                 "sources": sources_status(self.store),
-                "senders": queries.senders(self.store),
+                "senders": senders.holders(self.store.engine),
+                "now": datetime.now(UTC),
             }
 
         return self._render(

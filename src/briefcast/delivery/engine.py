@@ -295,7 +295,7 @@ class DeliveryEngine:
         """New deliveries were enqueued: claim now instead of at the next poll."""
         self._exhausted = False
         self._claim_signal.set()
-        if len(self._leased) < len(self._lanes):
+        if self._standing_by():
             self._lease_signal.set()  # a standby checks whether the sender is still there
 
     async def run(
@@ -405,7 +405,7 @@ class DeliveryEngine:
                 wait = (due - self.clock()).total_seconds()
                 if wait > drain_horizon:
                     return
-                if len(self._sending_platforms()) < len(self._lanes):
+                if self._standing_by():
                     wait = self.idle_poll  # standing by: the lease holder is sending these
                 await self._claim_signal.wait(max(0.0, min(wait, self.idle_poll)))
                 continue
@@ -684,6 +684,10 @@ class DeliveryEngine:
         now = self.monotonic()
         return tuple(p for p, deadline in self._leased.items() if deadline > now)
 
+    def _standing_by(self) -> bool:
+        """True while another worker holds the sender lease of one of our platforms."""
+        return len(self._sending_platforms()) < len(self._lanes)
+
     async def _refresh_leases(self) -> None:
         """Take or renew the sender lease of every platform this engine has a transport for."""
         for platform in self._lanes:
@@ -733,8 +737,7 @@ class DeliveryEngine:
         the sender hands over within about a second."""
         renew = self.sender_ttl.total_seconds() / 3
         while True:
-            standby = len(self._sending_platforms()) < len(self._lanes)
-            await self._lease_signal.wait(min(renew, STANDBY_POLL) if standby else renew)
+            await self._lease_signal.wait(min(renew, STANDBY_POLL) if self._standing_by() else renew)
             await self._refresh_leases()
             if self._to_release:
                 ids, self._to_release = self._to_release, []

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from briefcast.schedule import decide_publish, decide_slot, parse_hhmm
 from briefcast.store.db import writer
 from briefcast.store.records import DeliveryRecord
-from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, utc
+from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, as_utc, utc
 
 D = DeliveryRow.__table__  # type: ignore[attr-defined]
 S = SubscriptionRow.__table__  # type: ignore[attr-defined]
@@ -39,10 +39,6 @@ I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
 PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
 STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
 PLATFORMS = ("telegram", "slack")
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------------------------- enqueue
@@ -134,7 +130,7 @@ def enqueue_due(
     latest published issue is used. Scheduled subscriptions are grouped by (time, timezone), so
     the work is per distinct slot, not per subscriber. Idempotent: runs on every replica.
     """
-    now = _utc(now)
+    now = as_utc(now)
     pending = skipped = 0
     with writer(engine).begin() as conn:
         issue = _latest_issue(conn, issue_id)
@@ -179,7 +175,7 @@ def enqueue_now(
     Still one row per (issue, subscription): a subscriber who already has this issue (sent,
     pending or failed) is left alone — use :func:`retry_failed` for failures.
     """
-    now = _utc(now)
+    now = as_utc(now)
     with writer(engine).begin() as conn:
         issue = _latest_issue(conn, issue_id)
         if issue is None:
@@ -245,7 +241,7 @@ def claim(
     ``platforms`` restricts the claim to subscriptions on those platforms (a worker without a
     Slack token must not take Slack rows).
     """
-    now = _utc(now)
+    now = as_utc(now)
     conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
     if platforms is not None:
         # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
@@ -328,14 +324,14 @@ def renew(engine: Engine, owner: str, ids: Iterable[int], *, until: datetime) ->
         res = conn.execute(
             sa.update(D)
             .where(D.c.id.in_(id_list), D.c.lease_owner == owner, D.c.status == CLAIMED)
-            .values(lease_until=_utc(until))
+            .values(lease_until=as_utc(until))
         )
     return int(res.rowcount or 0)
 
 
 def reclaim_expired(engine: Engine, *, now: datetime) -> int:
     """Return rows whose worker died (lease expired) to ``pending``; the crash counts as an attempt."""
-    now = _utc(now)
+    now = as_utc(now)
     with writer(engine).begin() as conn:
         res = conn.execute(
             sa.update(D)
@@ -358,7 +354,7 @@ def release(engine: Engine, owner: str, ids: Iterable[int], *, now: datetime) ->
     id_list = list(ids)
     if not id_list:
         return 0
-    now = _utc(now)
+    now = as_utc(now)
     with writer(engine).begin() as conn:
         res = conn.execute(
             sa.update(D)
@@ -434,7 +430,7 @@ def apply(engine: Engine, owner: str, outcomes: Sequence[Outcome], *, now: datet
     """Write a batch of outcomes in one transaction (one ``executemany`` per kind of update)."""
     if not outcomes:
         return 0
-    now = _utc(now)
+    now = as_utc(now)
     groups: dict[Action, list[dict[str, Any]]] = {}
     chats: dict[int, str] = {}
     subs: dict[int, str] = {}
@@ -450,7 +446,7 @@ def apply(engine: Engine, owner: str, outcomes: Sequence[Outcome], *, now: datet
         if o.action is Action.SENT:
             params["b_now2"] = now
         if o.action is Action.RETRY:
-            params["b_next"] = _utc(o.next_attempt_at or now)
+            params["b_next"] = as_utc(o.next_attempt_at or now)
         groups.setdefault(o.action, []).append(params)
         if o.deactivate_chat_pk is not None:
             chats[o.deactivate_chat_pk] = o.error
@@ -550,7 +546,7 @@ def count_by_status(engine: Engine, *, issue_id: int | None = None) -> dict[str,
 
 def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) -> int:
     """Put dead-lettered deliveries back in the queue (attempts reset); progress per part is kept."""
-    now = _utc(now)
+    now = as_utc(now)
     q = sa.update(D).where(D.c.status == FAILED)
     if issue_id is not None:
         q = q.where(D.c.issue_id == issue_id)

@@ -132,7 +132,7 @@ class RateLimits:
         # Banking needs the window each limit is counted in. Per chat it is assumed to be one
         # send per 1/rate seconds (Telegram: 1 per second; Slack: 1 per second per channel), the
         # strictest reading; the bot-wide limits are "n per second", groups "n per minute".
-        self._chat_capacity = {p: bank_capacity(1, margin) for p in self._chat_rate}
+        self._chat_capacity = bank_capacity(1, margin)
         self._group_capacity = bank_capacity(settings.telegram_group_per_minute, margin, window=60.0)
         self._platform: dict[str, TokenBucket] = {
             "telegram": TokenBucket(
@@ -153,7 +153,7 @@ class RateLimits:
             b = self._chats.get(limit.chat_key)
             if b is None and create:
                 b = self._chats[limit.chat_key] = TokenBucket(
-                    rate, capacity=self._chat_capacity[limit.platform], now=now, margin=self.margin
+                    rate, capacity=self._chat_capacity, now=now, margin=self.margin
                 )
             if b is not None:
                 out.append(b)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from briefcast.store.db import writer
-from briefcast.store.tables import SenderLeaseRow, utc
+from briefcast.store.tables import SenderLeaseRow, as_utc
 
 L = SenderLeaseRow.__table__  # type: ignore[attr-defined]
 
@@ -47,7 +47,7 @@ def acquire(engine: Engine, platform: str, owner: str, *, now: datetime, ttl: ti
     lapsed, or there was none. One conditional UPDATE (atomic on both databases), then an INSERT
     for a platform nobody has held yet.
     """
-    now = utc_now(now)
+    now = as_utc(now)
     until = now + ttl
     with writer(engine).begin() as conn:
         renewed = conn.execute(
@@ -77,7 +77,7 @@ def release(engine: Engine, platform: str, owner: str, *, now: datetime) -> bool
     """Give the lease back (clean stop) so a standby takes over at once; False if not held."""
     with writer(engine).begin() as conn:
         done = conn.execute(
-            sa.update(L).where(L.c.platform == platform, L.c.owner == owner).values(expires_at=utc_now(now))
+            sa.update(L).where(L.c.platform == platform, L.c.owner == owner).values(expires_at=as_utc(now))
         ).rowcount
     return bool(done)
 
@@ -90,14 +90,8 @@ def holders(engine: Engine) -> list[SenderLease]:
         SenderLease(
             platform=r.platform,
             owner=r.owner,
-            expires_at=utc(r.expires_at) or r.expires_at,
-            acquired_at=utc(r.acquired_at) or r.acquired_at,
+            expires_at=as_utc(r.expires_at),
+            acquired_at=as_utc(r.acquired_at),
         )
         for r in rows
     ]
-
-
-def utc_now(value: datetime) -> datetime:
-    out = utc(value)
-    assert out is not None
-    return out

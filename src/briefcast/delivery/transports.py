@@ -4,7 +4,8 @@ These are the only delivery modules that import ``telegram`` / ``slack_sdk``. Bo
 the payloads are already rendered by :mod:`briefcast.render`, so a transport adds the
 destination (chat id, thread) and maps the platform's errors to the engine's vocabulary.
 
-* Telegram goes through python-telegram-bot's ``Bot.do_api_request("sendMessage", ...)`` on
+* Telegram goes through :func:`~briefcast.bot.telegram_request.send_message_json`
+  (python-telegram-bot's ``Bot.do_api_request("sendMessage", ...)``) on
   :class:`~briefcast.bot.telegram_request.AiohttpRequest`: PTB's
   request layer still raises its typed errors (``RetryAfter``, ``ChatMigrated``, ``Forbidden``,
   ``BadRequest``, ``TimedOut``...), but the raw result dict is returned instead of building a
@@ -54,13 +55,11 @@ class TelegramTransport:
         timeout: float = 20.0,
     ) -> None:
         from telegram import Bot
-        from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+        from telegram.warnings import PTBDeprecationWarning
 
         from briefcast.bot.telegram_request import AiohttpRequest
 
-        # We call sendMessage through do_api_request on purpose (raw result, no Message object),
-        # and read RetryAfter in both its int and timedelta forms (PTB warns inside its constructor).
-        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
+        # We read RetryAfter in both its int and timedelta forms (PTB warns inside its constructor).
         warnings.filterwarnings("ignore", message=r".*`retry_after` will be", category=PTBDeprecationWarning)
 
         self.paid_broadcast = paid_broadcast
@@ -77,6 +76,8 @@ class TelegramTransport:
         """Send one message; returns its ``message_id``."""
         from telegram import error as tg
 
+        from briefcast.bot.telegram_request import send_message_json
+
         params = dict(payload)
         params["chat_id"] = int(target.chat_id) if _is_int(target.chat_id) else target.chat_id
         if target.thread_id:
@@ -84,7 +85,7 @@ class TelegramTransport:
         if self.paid_broadcast:
             params["allow_paid_broadcast"] = True
         try:
-            result = await self.bot.do_api_request("sendMessage", api_kwargs=params)
+            result = await send_message_json(self.bot, params)
         except tg.RetryAfter as e:
             raise SendError(FailureKind.RETRY_AFTER, str(e), retry_after=_retry_after(e)) from None
         except tg.ChatMigrated as e:

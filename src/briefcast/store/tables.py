@@ -29,11 +29,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """The same instant as an aware UTC datetime (SQLite returns naive values)."""
-    if value is None:
-        return None
+def as_utc(value: datetime) -> datetime:
+    """The same instant as an aware UTC datetime (SQLite returns naive values; naive means UTC)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """:func:`as_utc`, passing ``None`` through (nullable columns)."""
+    return None if value is None else as_utc(value)
 
 
 def _ts(nullable: bool = False) -> Any:
