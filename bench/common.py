@@ -39,6 +39,7 @@ from briefcast.config import Settings
 from briefcast.delivery import outbox
 from briefcast.store import Store
 from briefcast.store.tables import ChatRow, SubscriptionRow
+from briefcast.testing.postgres import postgres_problem
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("BRIEFCAST_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -123,20 +124,6 @@ def machine() -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- databases
 
 
-def _pg_problem() -> str | None:
-    import psycopg
-
-    try:
-        with (
-            psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn,
-            contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject),
-        ):
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-    except psycopg.Error as err:
-        return f"PostgreSQL not reachable at {PG_URL}: {str(err).strip().splitlines()[0:1]}"
-    return None
-
-
 @contextlib.contextmanager
 def database(kind: str, workdir: Path) -> Iterator[str]:
     """An empty database URL: a fresh SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
@@ -151,7 +138,7 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         return
     import psycopg
 
-    problem = _pg_problem()
+    problem = postgres_problem(PG_URL)
     if problem:
         raise BenchError(problem)
     schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"

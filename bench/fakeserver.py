@@ -78,12 +78,19 @@ class _BenchMixin:
 
     latency: float
     log: list[LogEntry]
+    requests: list[Any]
+    _routes: Callable[[web.Application], None]
 
-    def _bench_init(self) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # the fake's own constructor (next in the MRO)
+        self.requests = _Discard()
         self.log = []
         self.rejected: list[tuple[str, float]] = []  # (chat, arrival) of each 429
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._waiter_seq = itertools.count()
+
+    def _build_app(self) -> web.Application:
+        return self._bench_app(self._routes)
 
     @web.middleware
     async def _stamp_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -135,14 +142,6 @@ class _BenchMixin:
 
 class BenchTelegram(_BenchMixin, FakeTelegram):
     """:class:`FakeTelegram` with chats on demand, light recording and control routes."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._bench_init()
-        self.requests = _Discard()
-
-    def _build_app(self) -> web.Application:
-        return self._bench_app(self._routes)
 
     def _resolve_chat(self, params: Mapping[str, Any]) -> Any:
         raw = params.get("chat_id")
@@ -198,14 +197,6 @@ class BenchTelegram(_BenchMixin, FakeTelegram):
 
 class BenchSlack(_BenchMixin, FakeSlack):
     """:class:`FakeSlack` with channels on demand, arrival stamps and control routes."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._bench_init()
-        self.requests = _Discard()
-
-    def _build_app(self) -> web.Application:
-        return self._bench_app(self._routes)
 
     def _channel_for_post(self, params: Mapping[str, Any]) -> Any:
         raw = str(params.get("channel") or "")

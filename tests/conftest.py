@@ -10,7 +10,6 @@ tables. Without a reachable server those params are skipped, unless
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 
 from briefcast.config import Settings
 from briefcast.store import Store
+from briefcast.testing.postgres import postgres_problem
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("BRIEFCAST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -31,17 +31,7 @@ PG_URL = os.environ.get("BRIEFCAST_TEST_POSTGRES_URL", "postgresql://postgres@12
 @lru_cache(maxsize=1)
 def _postgres_problem() -> str | None:
     """None if the test server is usable (pg_trgm installed in ``public``), else why not."""
-    try:
-        # (another test process may create the extension at the same moment: that is fine)
-        with (
-            psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn,
-            contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject),
-        ):
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-    except psycopg.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return f"PostgreSQL not reachable at {PG_URL}: {first}"
-    return None
+    return postgres_problem(PG_URL)
 
 
 def _require_postgres() -> None:

@@ -190,6 +190,21 @@ def test_version(runner: CliRunner) -> None:
     assert result.stdout == "briefcast 0.1.0\n"
 
 
+def _start_run(settings: dict[str, str]) -> subprocess.Popen[str]:
+    """``python -m briefcast run`` with none of our own BRIEFCAST_/TELEGRAM_/SLACK_ variables,
+    only ``settings``; stdout and stderr piped (UTF-8 text)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "briefcast", "run"],
+        cwd=REPO,
+        env=env | settings,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
 def _free_port() -> int:
     import socket
 
@@ -246,16 +261,8 @@ def test_run_serves_the_playground_until_sigterm(tmp_path: Path) -> None:
     import httpx
 
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_"))}
-    env |= {"BRIEFCAST_HTTP_PORT": str(port), "BRIEFCAST_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefcast", "run"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
+    proc = _start_run(
+        {"BRIEFCAST_HTTP_PORT": str(port), "BRIEFCAST_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
     )
     try:
         assert proc.stdout is not None
@@ -294,21 +301,13 @@ def test_run_with_a_token_serves_the_real_bot_and_leaves_the_sample_alone(tmp_pa
     port = _free_port()
     db = f"sqlite:///{tmp_path}/prod.db"
     with FakeTelegram.in_thread() as tg:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_"))}
-        env |= {
-            "BRIEFCAST_HTTP_PORT": str(port),
-            "BRIEFCAST_DATABASE_URL": db,
-            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
-            "BRIEFCAST_TELEGRAM_API_URL": tg.base_url,
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "briefcast", "run"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
+        proc = _start_run(
+            {
+                "BRIEFCAST_HTTP_PORT": str(port),
+                "BRIEFCAST_DATABASE_URL": db,
+                "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+                "BRIEFCAST_TELEGRAM_API_URL": tg.base_url,
+            }
         )
         try:
             assert proc.stdout is not None and proc.stderr is not None

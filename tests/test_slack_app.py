@@ -390,8 +390,9 @@ async def test_home_tab_button_answers_in_the_dm(h: Harness) -> None:
 # ------------------------------------------------------------------ OAuth (multi-workspace)
 
 
-async def test_oauth_install_redirects_and_creates_the_tables(fake: FakeSlack, store: Store) -> None:
-    settings = Settings(
+def oauth_settings(fake: FakeSlack) -> Settings:
+    """A distributable app (client id and secret, no bot token) talking to the fake."""
+    return Settings(
         slack=SlackSettings(
             client_id="111.222",
             client_secret=Secret("oauth-secret"),
@@ -399,7 +400,10 @@ async def test_oauth_install_redirects_and_creates_the_tables(fake: FakeSlack, s
             api_url=fake.api_url,
         )
     )
-    bot = SlackBot(settings, store)
+
+
+async def test_oauth_install_redirects_and_creates_the_tables(fake: FakeSlack, store: Store) -> None:
+    bot = SlackBot(oauth_settings(fake), store)
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= tables
     paths = {getattr(r, "path", "") for r in bot.routes()}
@@ -434,15 +438,7 @@ async def test_oauth_install_completes_and_deliveries_use_the_installed_token(
     from briefcast.delivery.transports import SlackTransport, installation_token_lookup
 
     fake.add_oauth_app("111.222", "oauth-secret")
-    settings = Settings(
-        slack=SlackSettings(
-            client_id="111.222",
-            client_secret=Secret("oauth-secret"),
-            signing_secret=Secret(SECRET),
-            api_url=fake.api_url,
-        )
-    )
-    bot = SlackBot(settings, store)
+    bot = SlackBot(oauth_settings(fake), store)
     app = create_app(routes=bot.routes())
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://briefcast.test"
