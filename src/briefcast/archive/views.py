@@ -270,6 +270,7 @@ class Archive:
 
     async def index(self, request: Request) -> Response:
         lang = self._lang(request)
+        chosen = lang if request.query_params.get("lang") == lang else ""  # the reader picked it
         sector: Sector | None = None
         wanted = request.query_params.get("sector") or ""
         if wanted:
@@ -277,7 +278,7 @@ class Archive:
             if sector is None:
                 return self.not_found(request, lang, t("no_such_sector", lang, ref=wanted))
             if sector.key != wanted:
-                return RedirectResponse(self._path(urls.index_path(sector=sector.key, lang=lang)), 301)
+                return RedirectResponse(self._path(urls.index_path(sector=sector.key, lang=chosen)), 301)
         raw_page = request.query_params.get("page", "1")
         page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 0
         if page < 1:
@@ -295,7 +296,6 @@ class Archive:
         if page > pages:
             return self.not_found(request, lang, t("no_such_page", lang, ref=page))
         views = [self._view(i, owners) for i in shown]
-        chosen = lang if request.query_params.get("lang") == lang else ""
 
         def at(n: int, language: str = "") -> str:
             return self._path(urls.index_path(page=n, sector=key, lang=language))
