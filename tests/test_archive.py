@@ -434,10 +434,12 @@ async def test_archive_is_off_without_a_public_url(db_url: str) -> None:
     store = Store.open(db_url, settings=settings)
     try:
         assert archive_routes(settings, store) == []
-        async with served(settings, store, routes=archive_routes(settings, store)) as url:
-            async with httpx.AsyncClient(base_url=url) as http:
-                assert (await http.get("/issues")).status_code == 404
-                assert (await http.get("/feeds/all.xml")).status_code == 404
+        async with (
+            served(settings, store, routes=archive_routes(settings, store)) as url,
+            httpx.AsyncClient(base_url=url) as http,
+        ):
+            assert (await http.get("/issues")).status_code == 404
+            assert (await http.get("/feeds/all.xml")).status_code == 404
     finally:
         store.close()
 
@@ -478,3 +480,32 @@ def test_language_negotiation_and_strings() -> None:
     assert negotiate("EN", None, "zh") == "en"
     assert negotiate("english", "", "zh") == "zh"
     assert negotiate(None, "en;q=abc, zh", "en") == "zh"
+
+
+def test_run_assembles_the_archive_where_a_public_url_is_known(store: Store) -> None:
+    from briefcast.playground import own_url
+    from briefcast.runtime import assemble
+
+    def paths(built: Any) -> set[str]:
+        return {str(getattr(r, "path", "")) for r in built.routes}
+
+    # the playground (no tokens) defaults the public URL to its own address
+    for settings, public in (
+        (Settings(http_port=8080), "http://127.0.0.1:8080"),
+        (Settings(http_host="0.0.0.0", http_port=9000), "http://127.0.0.1:9000"),
+        (Settings(http_port=8080, public_url="https://b.example.com"), "https://b.example.com"),
+        (Settings(http_port=0), ""),  # port not known before binding: no archive
+    ):
+        built = assemble(settings, store)
+        try:
+            assert built.playground and built.settings.public_url == public
+            assert ({"/issues", "/issues/{ref}", "/feeds/{name}.xml"} <= paths(built)) is bool(public)
+        finally:
+            built.close()
+    assert own_url("::", 8080) == "http://[::1]:8080"
+    assert own_url("localhost", 8080) == "http://127.0.0.1:8080"  # Telegram refuses dot-less hosts
+    assert own_url("192.168.1.2", 8080) == "http://192.168.1.2:8080"
+    assert (
+        load_settings({"BRIEFCAST_PUBLIC_URL": own_url("fe80::1", 8080)}).public_url
+        == "http://[fe80::1]:8080"
+    )

@@ -30,7 +30,7 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
     "undated": {"zh": "无日期", "en": "undated"},
     "published": {"zh": "发布于 {when}", "en": "Published {when}"},
     "revised": {"zh": "第 {n} 版，{when} 更正", "en": "Revision {n}, corrected {when}"},
-    "feeds": {"zh": "订阅源（Atom）", "en": "Feeds (Atom)"},
+    "feeds": {"zh": "订阅源（Atom）：", "en": "Feeds (Atom):"},
     "feed_all": {"zh": "全部板块", "en": "All sectors"},
     "sector_filter": {"zh": "板块：{sector}", "en": "Sector: {sector}"},
     "other_language": {"zh": "English", "en": "中文"},
