@@ -334,6 +334,8 @@ async def test_language_from_query_accept_language_or_the_issue(site: Site) -> N
     assert r.status_code == 404 and "There is no issue 2099-01-01." in r.text and '<html lang="en">' in r.text
     r = await http.get("/issues/12345", headers=ZH_PAGE)
     assert r.status_code == 404 and "没有这一期简报：12345" in r.text
+    r = await http.get("/issues/99999999999999999999", headers=ZH_PAGE)  # beyond an INTEGER id
+    assert r.status_code == 404 and "没有这一期简报" in r.text
     r = await http.get("/issues/not-a-date?lang=en")
     assert r.status_code == 404 and "There is no issue not-a-date." in r.text
     r = await http.get("/issues?sector=gardening", headers=ZH_PAGE)

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from briefcast.archive import urls
 from briefcast.archive.html import blocks_html, section_body_html, unique_links
 from briefcast.archive.i18n import negotiate, t
-from briefcast.briefing.model import Section
+from briefcast.briefing.model import Briefing, Section
 from briefcast.briefing.sectors import Sector, SectorCatalogue
 from briefcast.config import Settings
 from briefcast.dashboard.views import environment
@@ -153,7 +153,7 @@ class IssueView:
     links: tuple[tuple[str, str], ...]  # (text, url), safe targets only, each URL once
 
     @property
-    def briefing(self) -> Any:
+    def briefing(self) -> Briefing:
         return self.issue.briefing
 
     @property
@@ -257,7 +257,7 @@ class Archive:
             links=links,
         )
 
-    def _section(self, b: Any, s: Section) -> SectionView:
+    def _section(self, b: Briefing, s: Section) -> SectionView:
         return SectionView(
             key=s.key,
             anchor=urls.anchor(s.key),

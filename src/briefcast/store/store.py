@@ -64,6 +64,7 @@ from briefcast.store.validate import parse_mode, parse_time, parse_timezone, par
 
 _TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
 FTS_MIN_TERM = 3  # the trigram tokenizer cannot match fewer characters
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number cannot be an id
 
 
 def normalise_raw(raw: str) -> str:
@@ -335,6 +336,8 @@ class Store:
         with self._read() as s:
             identity: str | None
             if r.isascii() and r.isdigit():
+                if int(r) > MAX_ID:
+                    return None  # PostgreSQL would refuse the query ("integer out of range")
                 row = s.get(IssueRow, int(r))
                 if row is None or row.status != "published":
                     return None
