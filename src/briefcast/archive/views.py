@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -130,27 +131,32 @@ def conditional(
 
 @dataclass(frozen=True)
 class SectionView:
-    key: str
-    anchor: str
+    section: Section
     title: str
-    body: Markup
-    links: int
+
+    @property
+    def key(self) -> str:
+        return self.section.key
+
+    @property
+    def anchor(self) -> str:
+        return urls.anchor(self.section.key)
+
+    @cached_property
+    def body(self) -> Markup:
+        return section_body_html(self.section)
 
 
 @dataclass(frozen=True)
 class IssueView:
-    """One issue as the templates show it (every string still unescaped; templates escape)."""
+    """One issue as the templates show it (strings unescaped: templates escape). The HTML of the
+    content is made on first use: the index shows titles only."""
 
     issue: StoredIssue
     ref: str
     path: str
     url: str
-    language: str
-    attribution: str
-    source: str
-    preamble: Markup
     sections: tuple[SectionView, ...]
-    links: tuple[tuple[str, str], ...]  # (text, url), safe targets only, each URL once
 
     @property
     def briefing(self) -> Briefing:
@@ -159,6 +165,27 @@ class IssueView:
     @property
     def updated(self) -> datetime:
         return self.issue.published_at or self.issue.created_at
+
+    @property
+    def language(self) -> str:
+        return urls.lang_tag(self.briefing.language)
+
+    @property
+    def attribution(self) -> str:
+        return self.briefing.attribution.strip()
+
+    @property
+    def source(self) -> str:
+        return source_name(self.attribution) if self.attribution else ""
+
+    @cached_property
+    def preamble(self) -> Markup:
+        return blocks_html(self.briefing.preamble)
+
+    @cached_property
+    def links(self) -> tuple[tuple[str, str], ...]:
+        """(text, url) of every link of the issue: safe targets only, each URL once."""
+        return tuple((link.text, link.url) for link in unique_links(self.briefing.links))
 
 
 class Archive:
@@ -242,28 +269,12 @@ class Archive:
     def _view(self, issue: StoredIssue, owners: dict[date, str]) -> IssueView:
         b = issue.briefing
         ref = self._ref(issue, owners)
-        sections = tuple(self._section(b, s) for s in b.sections)
-        links = tuple((link.text, link.url) for link in unique_links(b.links))
         return IssueView(
             issue=issue,
             ref=ref,
             path=self._path(urls.issue_path(ref)),
             url=urls.absolute(self.public_url, urls.issue_path(ref)),
-            language=urls.lang_tag(b.language),
-            attribution=b.attribution.strip(),
-            source=source_name(b.attribution) if b.attribution.strip() else "",
-            preamble=blocks_html(b.preamble),
-            sections=sections,
-            links=links,
-        )
-
-    def _section(self, b: Briefing, s: Section) -> SectionView:
-        return SectionView(
-            key=s.key,
-            anchor=urls.anchor(s.key),
-            title=section_title(b, s),
-            body=section_body_html(s),
-            links=len(s.links),
+            sections=tuple(SectionView(s, section_title(b, s)) for s in b.sections),
         )
 
     # -- pages ----------------------------------------------------------------------
