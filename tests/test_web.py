@@ -143,3 +143,28 @@ async def test_serve_without_bots_is_web_only(store: Store) -> None:
 
     await asyncio.wait_for(serve(Settings(http_port=0), store, stop_event=stop, on_ready=on_ready), 10)
     assert ports and ports[0] > 0
+
+
+async def test_connections_of_the_bound_socket_send_without_nagle_delay() -> None:
+    """asyncio disables Nagle only on sockets created with ``IPPROTO_TCP``: without it, a keep-alive
+    response's body waited ~40 ms for the client's delayed ACK of its headers (Telegram and Slack
+    reuse connections for webhooks; browsers for pages)."""
+    from briefcast.runtime import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = writer.get_extra_info("socket")
+        nodelay.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(accepted, sock=sock)
+    try:
+        port = sock.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(nodelay, 5) != 0
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()

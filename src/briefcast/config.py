@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefcast.errors import ConfigError
@@ -99,6 +100,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     api_token: Secret = field(default_factory=lambda: Secret(""))
+    public_url: str = ""  # where readers reach this server (archive, feeds, "read the whole issue")
     log_json: bool = False
     log_level: str = "INFO"
     sample_issue: str = ""
@@ -107,6 +109,11 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     sources: tuple[Mapping[str, Any], ...] = ()
     config_file: str = ""
+
+    def __post_init__(self) -> None:
+        base = normalise_public_url(self.public_url) if self.public_url else None
+        if base is not None and base != self.public_url:
+            object.__setattr__(self, "public_url", base)  # frozen: normalised once, here
 
     def validate(self) -> Settings:
         if self.default_language not in ("zh", "en"):
@@ -119,9 +126,32 @@ class Settings:
             ) from None
         if not _HHMM.match(self.default_time):
             raise ConfigError(f"default_time must be HH:MM, not {self.default_time!r}")
+        if self.public_url and normalise_public_url(self.public_url) is None:
+            raise ConfigError(
+                f"public_url must be an http(s) address such as https://briefing.example.com "
+                f"(a domain name with a dot, or an IP address: Telegram refuses links to 'localhost'), "
+                f"not {self.public_url!r}"
+            )
         if self.slack.subscribe_permission not in ("anyone", "admins", "users"):
             raise ConfigError("slack.subscribe_permission must be anyone, admins or users")
         return self
+
+
+def normalise_public_url(value: str) -> str | None:
+    """``value`` as a base URL (``http(s)://host[:port][/path]``, no trailing slash), or None if invalid."""
+    v = value.strip()
+    try:
+        parts = urlsplit(v)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return None
+    if parts.username or parts.password or any(c.isspace() for c in v):
+        return None
+    if "." not in parts.hostname and ":" not in parts.hostname:
+        return None  # "localhost", "myhost": Telegram refuses such link buttons (BUTTON_URL_INVALID)
+    return v.rstrip("/")
 
 
 def _split(v: str) -> tuple[str, ...]:
@@ -178,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
     put(top, "http_host", "BRIEFCAST_HTTP_HOST")
     put(top, "http_port", "BRIEFCAST_HTTP_PORT", int)
     put(top, "api_token", "BRIEFCAST_API_TOKEN", _secret)
+    put(top, "public_url", "BRIEFCAST_PUBLIC_URL")
     put(top, "log_json", "BRIEFCAST_LOG_JSON", _bool)
     put(top, "log_level", "BRIEFCAST_LOG_LEVEL")
     put(tg, "token", "TELEGRAM_BOT_TOKEN", _secret)

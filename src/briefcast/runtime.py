@@ -95,7 +95,7 @@ class _Server(uvicorn.Server):
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind and listen now, so the port is known (port 0 in tests) and early connections queue."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -233,6 +233,7 @@ class Assembly:
 
 def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | None = None) -> Assembly:
     """Build the components and routes for :func:`serve` from the settings."""
+    from briefcast.archive import archive_routes
     from briefcast.dashboard import dashboard_routes
     from briefcast.delivery.service import DeliveryService
     from briefcast.delivery.transports import build_transports
@@ -269,6 +270,7 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
     if pollers:
         components.append(SourcePolling(pollers))
     routes += [metrics_route(store), *issue_routes(service, api_token=overlay.api_token)]
+    routes += archive_routes(overlay, store, catalogue=catalogue)  # empty unless public_url is set
     return Assembly(overlay, components, routes, playground=wants_playground(settings), close=close)
 
 

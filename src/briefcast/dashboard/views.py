@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from briefcast.archive.urls import prefix as archive_prefix
 from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
@@ -37,9 +38,10 @@ STATUSES = ("pending", "claimed", "sent", "failed", "skipped")
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def environment() -> Environment:
+def environment(templates: Path = HERE / "templates") -> Environment:
+    """Jinja2 for server-rendered pages: autoescaped (HTML and XML), ``when`` filter for timestamps."""
     env = Environment(
-        loader=FileSystemLoader(str(HERE / "templates")),
+        loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -82,6 +84,8 @@ class Dashboard:
         self.home = home
         self.auth = DashboardAuth(settings)
         self.env = environment()
+        # The public archive's path prefix when it is served (BRIEFCAST_PUBLIC_URL), else None.
+        self.archive = archive_prefix(settings.public_url) if settings.public_url else None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -131,7 +135,11 @@ class Dashboard:
 
     def _render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(template).render(
-            csrf=self.auth.csrf_token(), open_access=self.auth.open, home=self.home, **context
+            csrf=self.auth.csrf_token(),
+            open_access=self.auth.open,
+            home=self.home,
+            archive=self.archive,
+            **context,
         )
         return HTMLResponse(html, status_code=status)
 

@@ -505,10 +505,12 @@ class DeliveryEngine:
     def _render_section(
         self, issue: StoredIssue, section: Any, platform: str, variant: str, lang: str
     ) -> list[Any]:
-        from briefcast.render.compose import section_document
+        from briefcast.render.compose import section_document, with_issue_link
 
         doc = section_document(issue.briefing, section, lang=lang, compact=variant == "compact")
-        return self.renderers[platform](doc)
+        return self.renderers[platform](
+            with_issue_link(doc, self.settings.public_url, issue.id, lang=lang, section=section.key)
+        )
 
     async def _dispatch(self, lane: _Lane) -> None:
         """Send the lane's items as soon as their buckets allow, bounded by the concurrency slots."""

@@ -79,7 +79,24 @@ def playground_settings(settings: Settings, platform: LocalPlatform) -> Settings
         client_secret=Secret(""),
         api_url=platform.slack_api_url,
     )
-    return dataclasses.replace(settings, telegram=telegram, slack=slack)
+    public_url = settings.public_url or own_url(settings.http_host, settings.http_port)
+    return dataclasses.replace(settings, telegram=telegram, slack=slack, public_url=public_url)
+
+
+def own_url(host: str, port: int) -> str:
+    """The playground's own address as a browser on this machine reaches it, the default public URL
+    (so the archive and the pushes' "read the whole issue" button work locally); ``""`` for port 0,
+    which is not known before the socket is bound."""
+    if not port:
+        return ""
+    h = host.strip().strip("[]")
+    if h in ("", "0.0.0.0", "localhost"):
+        h = "127.0.0.1"  # Telegram refuses links to dot-less hosts such as localhost
+    elif h in ("::", "::1"):
+        h = "[::1]"
+    elif ":" in h:
+        h = f"[{h}]"
+    return f"http://{h}:{port}"
 
 
 class FakesComponent:
@@ -172,7 +189,9 @@ def build_playground(
         components.append(delivery)
         from briefcast.dashboard.auth import DashboardAuth
 
-        web = PlaygroundWeb(platform, delivery, slack=slack_ok, auth=DashboardAuth(overlay))
+        web = PlaygroundWeb(
+            platform, delivery, slack=slack_ok, auth=DashboardAuth(overlay), archive=bool(overlay.public_url)
+        )
         routes: list[BaseRoute] = list(web.routes())
         if dashboard:
             from briefcast.dashboard import dashboard_routes

@@ -86,8 +86,10 @@ class PlaygroundWeb:
         *,
         slack: bool,
         auth: DashboardAuth | None = None,
+        archive: bool = False,
     ) -> None:
         self.platform = platform
+        self.archive = archive  # the public archive is served (/issues): link it from the page
         self.delivery = delivery
         self.slack_enabled = slack
         self.auth = auth
@@ -131,6 +133,7 @@ class PlaygroundWeb:
             bot_username=BOT_USERNAME,
             language=self.platform.language,
             slack_enabled=self.slack_enabled,
+            archive=self.archive,
         )
         return HTMLResponse(html)
 

@@ -8,10 +8,12 @@ limits.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterator, Sequence
 
+from briefcast.archive.urls import issue_url
 from briefcast.briefing.model import (
     Block,
     Briefing,
@@ -115,6 +117,21 @@ def section_document(
         footer=footer(briefing, lang),
         buttons=_freeze(buttons),
     )
+
+
+def with_issue_link(
+    doc: Document, public_url: str, issue_id: int, *, lang: str = "zh", section: str = ""
+) -> Document:
+    """``doc`` ending with a "read the whole issue" button: the issue's page in the public archive.
+
+    A URL button rides on the last part of a rendered message (Telegram's inline keyboard, a Slack
+    actions block), so a push ends with it. The page opens in ``lang`` at ``section``. Without a
+    public URL (``BRIEFCAST_PUBLIC_URL`` unset) the document is returned unchanged.
+    """
+    if not public_url:
+        return doc
+    url = issue_url(public_url, issue_id, lang=lang, section=section)
+    return dataclasses.replace(doc, buttons=(*doc.buttons, (Button(t("read_issue", lang), url=url),)))
 
 
 def _compact_blocks(sec: Section, lang: str) -> tuple[Block, ...]:

@@ -30,6 +30,7 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
     "no_takeaways": {"zh": "本期没有总结要点。", "en": "This issue has no takeaways."},
     "no_sections": {"zh": "本期没有板块内容。", "en": "This issue has no sections."},
     "table_links": {"zh": "表格链接：", "en": "Links in the table: "},
+    "read_issue": {"zh": "📖 阅读本期全文", "en": "📖 Read the whole issue"},
 }
 
 

@@ -64,6 +64,7 @@ from briefcast.store.validate import parse_mode, parse_time, parse_timezone, par
 
 _TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
 FTS_MIN_TERM = 3  # the trigram tokenizer cannot match fewer characters
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number cannot be an id
 
 
 def normalise_raw(raw: str) -> str:
@@ -296,6 +297,96 @@ class Store:
                 .limit(limit)
             ).all()
             return [_issue(r) for r in rows]
+
+    # ------------------------------------------------------------ public archive
+    # Read-only queries of the public archive and feeds (briefcast.archive): published issues
+    # only, each as its newest published revision. Drafts are invisible here, whatever the id.
+
+    def published_issues(
+        self, limit: int = 20, offset: int = 0, *, sector: str | None = None
+    ) -> list[StoredIssue]:
+        """The newest published revision of every issue, newest first; ``sector``: only issues with
+        that section. Drafts, and revisions superseded by a newer published one, never appear."""
+        if limit <= 0:
+            return []
+        with self._read() as s:
+            rows = s.exec(
+                select(IssueRow)
+                .where(*_archived(sector))
+                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
+                .offset(max(0, offset))
+                .limit(limit)
+            ).all()
+            return [_issue(r) for r in rows]
+
+    def count_published_issues(self, *, sector: str | None = None) -> int:
+        """How many issues :meth:`published_issues` can list (for paging)."""
+        with self._read() as s:
+            n = s.exec(select(sa.func.count()).select_from(IssueRow).where(*_archived(sector))).one()
+            return int(n)
+
+    def published_issue(self, ref: str) -> StoredIssue | None:
+        """The issue the archive shows at ``/issues/{ref}``, as its newest published revision.
+
+        ``ref`` is the id of any *published* revision (a draft's id gives None, as does an
+        unknown one) or a date, which names the issue first published with that date (see
+        :meth:`issue_date_owners`); anything else gives None.
+        """
+        r = ref.strip()
+        with self._read() as s:
+            identity: str | None
+            if r.isascii() and r.isdigit():
+                if int(r) > MAX_ID:
+                    return None  # PostgreSQL would refuse the query ("integer out of range")
+                row = s.get(IssueRow, int(r))
+                if row is None or row.status != "published":
+                    return None
+                identity = row.identity
+            else:
+                try:
+                    day = date.fromisoformat(r)
+                except ValueError:
+                    return None
+                identity = self._date_owners(s, [day]).get(day)
+                if identity is None:
+                    return None
+            newest = s.exec(
+                select(IssueRow)
+                .where(IssueRow.identity == identity, IssueRow.status == "published")
+                .order_by(col(IssueRow.revision).desc())
+                .limit(1)
+            ).first()
+            return _issue(newest) if newest is not None else None
+
+    def issue_date_owners(self, days: Sequence[date]) -> dict[date, str]:
+        """For each date, the identity of the issue published first with it (earliest publication,
+        then lowest id): the one ``/issues/<date>`` shows. A later issue of the same day is reached
+        by id. Once an issue owns a date it keeps it (published issues are never deleted)."""
+        with self._read() as s:
+            return self._date_owners(s, days)
+
+    def _date_owners(self, s: Session, days: Sequence[date]) -> dict[date, str]:
+        wanted = sorted(set(days))
+        if not wanted:
+            return {}
+        rows = s.execute(
+            sa.select(
+                col(IssueRow.date),
+                col(IssueRow.identity),
+                sa.func.min(col(IssueRow.published_at)),
+                sa.func.min(col(IssueRow.id)),
+            )
+            .where(col(IssueRow.status) == "published", col(IssueRow.date).in_(wanted))
+            .group_by(col(IssueRow.date), col(IssueRow.identity))
+        ).all()
+        owners: dict[date, tuple[datetime, int, str]] = {}
+        for day, identity, first, low in rows:
+            if day is None:
+                continue
+            key = (utc(first) or now(), int(low), str(identity))
+            if day not in owners or key < owners[day]:
+                owners[day] = key
+        return {day: key[2] for day, key in owners.items()}
 
     # -------------------------------------------------------------------- search
 
@@ -742,6 +833,29 @@ _NEWEST_PUBLISHED = (
     .order_by(_ISSUE.c.date.desc().nulls_last(), _ISSUE.c.id.desc())
     .limit(1)
 )
+
+
+def _archived(sector: str | None = None) -> tuple[Any, ...]:
+    """WHERE terms of the public archive: published, not superseded by a newer published
+    revision of the same issue, and (``sector``) having that section."""
+    newer = aliased(IssueRow)
+    superseded = (
+        sa.select(sa.literal(1))
+        .where(
+            col(newer.identity) == col(IssueRow.identity),
+            col(newer.revision) > col(IssueRow.revision),
+            col(newer.status) == "published",
+        )
+        .exists()
+    )
+    terms: list[Any] = [col(IssueRow.status) == "published", ~superseded]
+    if sector is not None:
+        terms.append(
+            sa.select(sa.literal(1))
+            .where(col(SectionRow.issue_id) == col(IssueRow.id), col(SectionRow.key) == sector)
+            .exists()
+        )
+    return tuple(terms)
 
 
 def _issue(row: IssueRow) -> StoredIssue:

@@ -52,6 +52,19 @@ def parse_html_entities(text: str) -> dict[str, Any]:
     return result
 
 
+def check_button_url(url: str) -> None:
+    """Assert TDLib accepts ``url`` as a link (what an inline URL button needs).
+
+    TDLib keeps a text link only when the URL passes its link check, the same check that refuses
+    a button with ``BUTTON_URL_INVALID``: ``http://localhost:8080`` fails it (a host needs a dot or
+    must be an IP address); the message text would be sent, but the keyboard not.
+    """
+    escaped = url.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    parsed = parse_html_entities(f'<a href="{escaped}">x</a>')
+    kinds = [e.get("type", {}).get("@type") for e in parsed.get("entities", [])]
+    assert kinds == ["textEntityTypeTextUrl"], f"Telegram would refuse the button URL {url!r}"
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -61,7 +74,7 @@ def check_telegram_payload(payload: Mapping[str, Any]) -> None:
 
     Checks: HTML parses in TDLib; the visible text is not blank and 1..4096
     UTF-16 units; at most 100 entities; link previews are off; keyboard buttons
-    have text and ``callback_data`` of at most 64 bytes (or a URL).
+    have text and ``callback_data`` of at most 64 bytes, or a URL TDLib accepts as a link.
     """
     assert payload.get("parse_mode") == "HTML", f"parse_mode is {payload.get('parse_mode')!r}"
     text = payload.get("text")
@@ -83,6 +96,7 @@ def check_telegram_payload(payload: Mapping[str, Any]) -> None:
             for button in row:
                 assert str(button.get("text", "")).strip(), f"button without text: {button}"
                 if "url" in button:
+                    check_button_url(str(button["url"]))
                     continue
                 data = button.get("callback_data")
                 assert isinstance(data, str) and data, f"button without callback_data or url: {button}"
