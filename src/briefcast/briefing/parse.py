@@ -185,6 +185,11 @@ def html_to_markdown(html: str) -> str:
 _MD = _make_parser(front_matter=True)
 _MD_FRAGMENT = _make_parser(front_matter=False)  # HTML blocks converted back to Markdown
 
+
+def markdown_tokens(text: str) -> list[Token]:
+    """The markdown-it token stream the parser reads (front matter and MDX lines already recognised)."""
+    return _MD.parse(text)
+
 # ------------------------------------------------------------- character tests
 
 
