@@ -67,9 +67,10 @@ def entries() -> list[Entry]:
 def parse_entry(entry: Entry) -> Briefing:
     """The briefing the product makes of the file (the base URL is what the publisher would configure)."""
     try:
-        return parse_text(entry.text(), source=str(entry.source), base_url=entry.base_url)  # type: ignore[call-arg]
-    except TypeError:  # a parser without base_url support (the code before issue #12)
+        from briefcast.briefing.parse import ParseOptions
+    except ImportError:  # the parser before issue #12 (no options): how the BEFORE numbers were taken
         return parse_text(entry.text(), source=str(entry.source))
+    return parse_text(entry.text(), source=str(entry.source), options=ParseOptions(base_url=entry.base_url))
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ def table(rs: list[Row]) -> str:
         items = f"{rep.items_kept}/{rep.items_total} {rep.items_percent:5.1f}%"
         links = f"{rep.links_kept}/{rep.links_total} {rep.links_percent:5.1f}%"
         lines.append(
-            f"{r.entry.file:<52} {r.entry.lang:<4} {items:>17} {links:>17} {len(rep.crashes):>5} {len(rep.leaks):>4}"
+            f"{r.entry.file:<52} {r.entry.lang:<4} {items:>17} {links:>17}"
+            f" {len(rep.crashes):>5} {len(rep.leaks):>4}"
             f"  {_mark(r.title_ok):^5} {_mark(r.date_ok):^4} {_mark(r.attribution_ok):^4}"
         )
     lines.append("-" * len(head))

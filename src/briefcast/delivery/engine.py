@@ -490,25 +490,17 @@ class DeliveryEngine:
         issue = self._issue(row.issue_id)
         if issue is None:
             return ()
-        wanted = set(row.sectors)
+        from briefcast.render.compose import digest_parts  # sections in issue order, the intro placed
+
         out: list[Payload] = []
-        for section in issue.briefing.sections:
-            if section.key in wanted:
-                key = (row.issue_id, section.key, row.platform, variant, lang)
-                cached = self._sections.get(key)
-                if cached is None:
-                    cached = tuple(self._render_section(issue, section, row.platform, variant, lang))
-                    self._sections.put(key, cached)
-                out.extend(cached)
+        for name, make in digest_parts(issue.briefing, row.sectors, lang=lang, compact=variant == "compact"):
+            key = (row.issue_id, name, row.platform, variant, lang)
+            cached = self._sections.get(key)
+            if cached is None:
+                cached = tuple(self.renderers[row.platform](make()))
+                self._sections.put(key, cached)
+            out.extend(cached)
         return tuple(out)
-
-    def _render_section(
-        self, issue: StoredIssue, section: Any, platform: str, variant: str, lang: str
-    ) -> list[Any]:
-        from briefcast.render.compose import section_document
-
-        doc = section_document(issue.briefing, section, lang=lang, compact=variant == "compact")
-        return self.renderers[platform](doc)
 
     async def _dispatch(self, lane: _Lane) -> None:
         """Send the lane's items as soon as their buckets allow, bounded by the concurrency slots."""

@@ -24,6 +24,7 @@ so an issue below 100% says what was lost and why.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,11 +37,12 @@ from markdown_it.token import Token
 
 from briefcast.briefing.markup import Removed, metadata_header, strip_site_markup
 from briefcast.briefing.model import Briefing
-from briefcast.briefing.parse import markdown_tokens
+from briefcast.briefing.parse import markdown_tokens, split_title
 from briefcast.render import slack as slack_render
 from briefcast.render import telegram as telegram_render
 from briefcast.render.compose import overview_document, section_document
 from briefcast.render.document import Document, sentence_cuts
+from briefcast.render.document import shown_target as _shown_target
 
 Payload = dict[str, Any]
 Renderer = Callable[[Document], list[Payload]]
@@ -143,7 +145,7 @@ class _Sentences:
 def add_sentences(out: SourceReading, text: str, line: int, where: str) -> None:
     """Split ``text`` into sentences; keep the ones with at least one letter or digit."""
     cuts = [0, *sentence_cuts(text), len(text)]
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         piece = " ".join(text[a:b].split())
         if piece and _WORDY.search(piece):
             out.items.append(SourceItem(piece, line, where))
@@ -266,6 +268,7 @@ def _inline(out: SourceReading, tok: Token, line: int, where: str, base_url: str
     """One ``inline`` token: its sentences (cut at images) and its link/image targets."""
     sentences = _Sentences(out, line, where)
     hidden = 0
+    open_links: list[tuple[SourceLink | None, int]] = []  # (link, where its text starts in the buffer)
     for child in tok.children or ():
         t = child.type
         if t == "html_inline":
@@ -298,13 +301,23 @@ def _inline(out: SourceReading, tok: Token, line: int, where: str, base_url: str
             sentences.cut()
             _add_link(out, str(child.attrGet("src") or ""), line, where, base_url, image=True)
         elif t == "link_open":
+            before = len(out.links)
             _add_link(out, str(child.attrGet("href") or ""), line, where, base_url, image=False)
+            open_links.append((out.links[-1] if len(out.links) > before else None, len(sentences.buf)))
+        elif t == "link_close" and open_links:
+            link, start = open_links.pop()
+            if link is not None and link.kind in ("mail", "relative"):
+                # a chat cannot open it: readers get its target beside the text, "text (address)"
+                shown = _shown_target(link.target, "".join(sentences.buf[start:]))
+                if shown:
+                    sentences.add(f" ({shown})")
         elif t == "text_special":
             sentences.add(child.content)
     sentences.cut()
 
 
 _HEADING_ATTR = re.compile(r"\s*\{\s*[#.][^{}]*\}\s*$")
+_HEADING_TEXT = frozenset({"text", "code_inline", "text_special"})
 
 
 def read_markdown_source(text: str, *, base_url: str = "") -> SourceReading:
@@ -322,8 +335,8 @@ def read_markdown_source(text: str, *, base_url: str = "") -> SourceReading:
         line = (tok.map[0] if tok.map else 0) + 1 + skipped_lines
         if tok.type == "heading_open" and i + 1 < len(tokens):
             inline = tokens[i + 1]
-            heading = _HEADING_ATTR.sub("", inline.content).strip()
-            where = heading
+            shown = "".join(c.content for c in inline.children or () if c.type in _HEADING_TEXT)
+            where = " ".join(_HEADING_ATTR.sub("", strip_site_markup(shown)).split())
             _inline(out, _with_content(inline, _HEADING_ATTR), line, where, base_url)
             i += 2
             continue
@@ -368,7 +381,11 @@ def read_html_source(text: str, *, base_url: str = "") -> SourceReading:
 
 
 def read_source(text: str, *, kind: str = "markdown", base_url: str = "") -> SourceReading:
-    return read_html_source(text, base_url=base_url) if kind == "html" else read_markdown_source(text, base_url=base_url)
+    return (
+        read_html_source(text, base_url=base_url)
+        if kind == "html"
+        else read_markdown_source(text, base_url=base_url)
+    )
 
 
 # -------------------------------------------------------------------- reader
@@ -377,7 +394,10 @@ def read_source(text: str, *, kind: str = "markdown", base_url: str = "") -> Sou
 def reader_documents(briefing: Briefing, lang: str | None = None) -> list[Document]:
     """What a reader can receive: the overview (``/latest``) and every section, in issue order."""
     lang = lang or briefing.language
-    return [overview_document(briefing, lang), *(section_document(briefing, s, lang=lang) for s in briefing.sections)]
+    return [
+        overview_document(briefing, lang),
+        *(section_document(briefing, s, lang=lang) for s in briefing.sections),
+    ]
 
 
 class _TelegramText(HTMLParser):
@@ -479,7 +499,13 @@ class Lost:
         return f"{loc}: {self.text}{why}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "line": self.line, "where": self.where, "reason": self.reason}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "line": self.line,
+            "where": self.where,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,12 +516,14 @@ class PlatformFidelity:
     lost: tuple[Lost, ...] = ()
     crashes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        lost = self.lost if limit is None else self.lost[:limit]
         return {
             "platform": self.platform,
             "items_kept": self.items_kept,
             "links_kept": self.links_kept,
-            "lost": [x.to_dict() for x in self.lost],
+            "lost_count": len(self.lost),
+            "lost": [x.to_dict() for x in lost],
             "crashes": list(self.crashes),
         }
 
@@ -512,6 +540,9 @@ class FidelityReport:
     links_total: int
     platforms: tuple[PlatformFidelity, ...]
     anchors: int = 0
+    withheld_items: int = 0
+    """Items of sections readers do not receive by policy (``toc``, ``legal``), not counted above."""
+    withheld_links: int = 0
     warnings: tuple[str, ...] = ()
     removed: Mapping[str, int] = field(default_factory=dict)
     leaks: tuple[str, ...] = ()
@@ -562,11 +593,12 @@ class FidelityReport:
         items = f"{self.items_kept}/{self.items_total}"
         links = f"{self.links_kept}/{self.links_total}"
         if zh:
-            line = (
-                f"保真度：{items} 条内容（{self.items_percent:.1f}%），{links} 个链接（{self.links_percent:.1f}%）"
-            )
+            pi, pl = f"{self.items_percent:.1f}%", f"{self.links_percent:.1f}%"
+            line = f"保真度：{items} 条内容（{pi}），{links} 个链接（{pl}）"
             return line + (f"；{len(self.crashes)} 处渲染失败" if self.crashes else "")
-        line = f"fidelity: {items} items ({self.items_percent:.1f}%), {links} links ({self.links_percent:.1f}%)"
+        line = (
+            f"fidelity: {items} items ({self.items_percent:.1f}%), {links} links ({self.links_percent:.1f}%)"
+        )
         return line + (f"; {len(self.crashes)} render failures" if self.crashes else "")
 
     def details(self, limit: int = 10) -> list[str]:
@@ -581,13 +613,24 @@ class FidelityReport:
         out.extend(f"warning: {w}" for w in self.warnings)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        """JSON form; ``limit`` caps the losses listed per platform (their count is always there)."""
         return {
-            "items": {"total": self.items_total, "kept": self.items_kept, "percent": round(self.items_percent, 2)},
-            "links": {"total": self.links_total, "kept": self.links_kept, "percent": round(self.links_percent, 2)},
+            "items": {
+                "total": self.items_total,
+                "kept": self.items_kept,
+                "percent": round(self.items_percent, 2),
+            },
+            "links": {
+                "total": self.links_total,
+                "kept": self.links_kept,
+                "percent": round(self.links_percent, 2),
+            },
             "anchors": self.anchors,
+            "withheld": {"items": self.withheld_items, "links": self.withheld_links},
             "complete": self.complete,
-            "platforms": [p.to_dict() for p in self.platforms],
+            "summary": {"en": self.summary("en"), "zh": self.summary("zh")},
+            "platforms": [p.to_dict(limit=limit) for p in self.platforms],
             "warnings": list(self.warnings),
             "removed": dict(self.removed),
             "leaks": list(self.leaks),
@@ -635,6 +678,54 @@ def _link_kept(link: SourceLink, hrefs: set[str], text: str) -> bool:
     return False
 
 
+def _title_line_parts(briefing: Briefing, source: SourceReading) -> SourceReading:
+    """The title line read as readers get it: title, each topic and the byline are shown apart
+    (the overview's title, its topics line, its byline), so each part is an item of its own.
+
+    The line may have been cut into several sentences: all of them are replaced by the parts.
+    """
+    full = briefing.meta.get("title_full", "")
+    key = _norm(full)
+    if not key:
+        return source
+    title, topics, attribution = split_title(full)
+    items: list[SourceItem] = []
+    i = 0
+    its = source.items
+    while i < len(its):
+        acc = _norm(its[i].text)
+        j = i + 1
+        while acc and key.startswith(acc) and acc != key and j < len(its) and its[j].line == its[i].line:
+            acc += _norm(its[j].text)
+            j += 1
+        if acc == key:
+            items.extend(SourceItem(x, its[i].line, its[i].where) for x in (title, *topics, attribution) if x)
+            items.extend(its[j:])
+            return SourceReading(items, source.links, source.metadata, source.removed)
+        items.append(its[i])
+        i += 1
+    return source
+
+
+def _withheld_headings(briefing: Briefing) -> set[str]:
+    """Headings (and sub-headings) of sections readers do not receive (tables of contents, legal text)."""
+    out: set[str] = set()
+    for s in briefing.sections:
+        if not s.delivered:
+            out.add(_norm(s.heading or s.name))
+            out.update(_norm(label) for label in _all_labels(s.blocks))
+    return out
+
+
+def _all_labels(blocks: Iterable[Any]) -> Iterator[str]:
+    from briefcast.briefing.model import Group
+
+    for b in blocks:
+        if isinstance(b, Group):
+            yield b.label
+            yield from _all_labels(b.blocks)
+
+
 def measure(
     briefing: Briefing,
     source: SourceReading,
@@ -644,8 +735,21 @@ def measure(
     lang: str | None = None,
     warnings: Sequence[str] = (),
 ) -> FidelityReport:
-    """Compare a source reading with what ``documents`` (default: :func:`reader_documents`) deliver."""
+    """Compare a source reading with what ``documents`` (default: :func:`reader_documents`) deliver.
+
+    Items and links under a section readers do not receive (a table of contents,
+    licence text) are counted apart, as withheld by policy, not as losses.
+    """
     docs = list(documents) if documents is not None else reader_documents(briefing, lang)
+    source = _title_line_parts(briefing, source)
+    withheld_at = _withheld_headings(briefing)
+    if withheld_at:
+        kept_items = [it for it in source.items if _norm(it.where) not in withheld_at]
+        kept_links = [x for x in source.links if _norm(x.where) not in withheld_at]
+        withheld = (len(source.items) - len(kept_items), len(source.links) - len(kept_links))
+        source = SourceReading(kept_items, kept_links, source.metadata, source.removed)
+    else:
+        withheld = (0, 0)
     links = [x for x in source.links if x.kind != "anchor"]
     anchors = len(source.links) - len(links)
     results: list[PlatformFidelity] = []
@@ -691,6 +795,8 @@ def measure(
         links_total=len(links),
         platforms=tuple(results),
         anchors=anchors,
+        withheld_items=withheld[0],
+        withheld_links=withheld[1],
         warnings=tuple(warnings),
         removed=source.removed.as_dict(),
         leaks=tuple(leaks),
@@ -709,6 +815,53 @@ def fidelity_report(
     """Read ``text`` (the issue's source) and measure what readers of ``briefing`` receive."""
     reading = read_source(text, kind=kind, base_url=base_url)
     return measure(briefing, reading, platforms=platforms, lang=lang)
+
+
+_NOTES: Mapping[str, str] = {
+    "relative_links": "{n} relative link(s) and no base URL: shown as text (set base_url)",
+    "unsafe_links": "{n} link(s) with a scheme readers cannot open (javascript:, data:…): kept as text",
+    "unplaced_lines": "{n} line(s) nested too deeply to place: kept as plain text",
+    "removed.template": "{n} template tag(s) / shortcode(s) removed (site markup, not text)",
+    "removed.attribute_list": "{n} kramdown attribute list(s) removed",
+    "front_matter_error": "{n}",
+    "merged_sections": "sections of a sector already in the issue joined it: {n}",
+}
+
+
+def ingest_warnings(briefing: Briefing) -> list[str]:
+    """What the parser noted about an issue that an operator should know (from ``Briefing.meta``)."""
+    out: list[str] = []
+    for key, template in _NOTES.items():
+        value = briefing.meta.get(key)
+        if value:
+            out.append(template.format(n=value))
+    if briefing.date is None:
+        out.append("no date in the issue (front matter, title, heading or file name): none is shown")
+    for s in briefing.sections:
+        if not s.delivered:
+            out.append(f"section {s.heading or s.name!r} is a {s.kind} section: readers do not receive it")
+    return out
+
+
+def source_kind(briefing: Briefing) -> str:
+    return "html" if briefing.meta.get("format") == "html" else "markdown"
+
+
+def report_for(
+    briefing: Briefing,
+    text: str,
+    *,
+    platforms: Iterable[str] = ("telegram", "slack"),
+    lang: str | None = None,
+) -> FidelityReport:
+    """The fidelity report of an ingested issue: its source ``text`` against what readers receive.
+
+    The source is read with the base URL the parser used (``meta["base_url"]``);
+    the parser's notes become the report's warnings. This is the one measurement
+    ``briefcast ingest``, ``POST /api/issues`` and the operator preview show.
+    """
+    reading = read_source(text, kind=source_kind(briefing), base_url=briefing.meta.get("base_url", ""))
+    return measure(briefing, reading, platforms=platforms, lang=lang, warnings=ingest_warnings(briefing))
 
 
 def iter_losses(report: FidelityReport) -> Iterator[Lost]:

@@ -30,6 +30,10 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
     "no_takeaways": {"zh": "本期没有总结要点。", "en": "This issue has no takeaways."},
     "no_sections": {"zh": "本期没有板块内容。", "en": "This issue has no sections."},
     "table_links": {"zh": "表格链接：", "en": "Links in the table: "},
+    "image": {"zh": "图片", "en": "image"},
+    "continued": {"zh": "（续）", "en": " (continued)"},
+    "sponsored": {"zh": "赞助", "en": "Sponsored"},
+    "intro_title": {"zh": "导语", "en": "Intro"},
 }
 
 
