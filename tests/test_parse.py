@@ -216,7 +216,7 @@ def test_sample_bullets_and_styles(zh: Briefing) -> None:
 
 
 def test_sample_date_and_language(zh: Briefing) -> None:
-    """The sample states no date anywhere: it has none (issue #12: never today's date passed off as its own)."""
+    """The sample states no date anywhere: it has none (issue #12: never today passed off as its date)."""
     assert zh.language == "zh"
     assert zh.meta["date_source"] == "none"
     assert zh.date is None

@@ -164,6 +164,31 @@ def _mdx_rule(state: StateCore) -> None:
     state.tokens = cleaned
 
 
+_REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+_MARKERS_ONLY = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)]|>)(?:\s+(?:[-*+]|\d{1,9}[.)]|>))*\s*$")
+_LEAF_BLOCKS = frozenset(
+    {
+        "paragraph_open",
+        "heading_open",
+        "fence",
+        "code_block",
+        "html_block",
+        "hr",
+        "table_open",
+        "front_matter",
+    }
+)
+
+
+def _coverage_rule(state: StateCore) -> None:
+    """Record the source lines block parsing placed (before any cleanup drops tokens)."""
+    if isinstance(state.env, dict):
+        covered: set[int] = state.env.setdefault("covered", set())
+        for tok in state.tokens:
+            if tok.map and tok.type in _LEAF_BLOCKS:
+                covered.update(range(tok.map[0], tok.map[1]))
+
+
 # CommonMark's default nesting limit (20) silently drops everything after a list nested ~8 deep.
 MAX_NESTING = 120
 
@@ -180,7 +205,8 @@ def _make_parser(front_matter: bool) -> MarkdownIt:
             _toml_front_matter,
             {"alt": ["paragraph", "reference", "blockquote", "list"]},
         )
-    md.core.ruler.after("block", "mdx_cleanup", _mdx_rule)
+    md.core.ruler.after("block", "coverage", _coverage_rule)
+    md.core.ruler.after("coverage", "mdx_cleanup", _mdx_rule)
     return md
 
 
@@ -210,23 +236,43 @@ _MD_FRAGMENT = _make_parser(front_matter=False)  # HTML blocks converted back to
 def markdown_tokens(text: str, env: dict[str, Any] | None = None) -> list[Token]:
     """The markdown-it token stream the parser reads (front matter, MDX lines and site markup handled).
 
-    Never loses the end of a document: when markdown-it stops early (nesting
-    deeper than :data:`MAX_NESTING`), the lines it did not reach are parsed on
-    their own and appended, and ``env["unplaced"]`` counts them.
+    Never loses part of a document: when markdown-it places no block on some
+    lines (nesting deeper than :data:`MAX_NESTING` makes it stop), those lines
+    are parsed on their own and appended, and ``env["unplaced"]`` counts them.
+    An HTML comment that is never closed would hide the rest of the issue: its
+    opening ``<!--`` is dropped (``env["removed"]`` counts it).
     """
     env = env if env is not None else {}
-    env.setdefault("removed", Removed())
+    removed: Removed = env.setdefault("removed", Removed())
+    if "<!--" in text and "-->" not in text[text.rfind("<!--") :]:
+        cut = text.rfind("<!--")
+        removed.add("unclosed_comment", sample="<!--")
+        text = text[:cut] + text[cut + 4 :]
+    env["covered"] = set()
     tokens = _MD.parse(text, env)
+    covered: set[int] = env.pop("covered")
     lines = text.split("\n")
-    end = max((t.map[1] for t in tokens if t.map), default=0)
-    rest = lines[end:]
-    if any(line.strip() for line in rest) and end > 0:
-        env["unplaced"] = env.get("unplaced", 0) + sum(1 for line in rest if line.strip())
-        tail = markdown_tokens("\n".join(line.lstrip() for line in rest), env)
-        for t in tail:
-            if t.map:
-                t.map = [t.map[0] + end, t.map[1] + end]
-        tokens.extend(t for t in tail if t.type != "front_matter")
+    lost = [
+        i
+        for i, line in enumerate(lines)
+        if i not in covered
+        and line.strip()
+        and not _REF_DEFINITION.match(line)
+        and not _MARKERS_ONLY.match(line)
+    ]
+    if lost:
+        first = lost[0]
+        keep = set(lost)
+        tail = "\n".join(lines[i].lstrip() if i in keep else "" for i in range(first, len(lines)))
+        if tail.strip():
+            env["unplaced"] = env.get("unplaced", 0) + len(lost)
+            sub: dict[str, Any] = {"removed": removed}
+            more = markdown_tokens(tail, sub)
+            env["unplaced"] += sub.get("unplaced", 0)
+            for t in more:
+                if t.map:
+                    t.map = [t.map[0] + first, t.map[1] + first]
+            tokens.extend(t for t in more if t.type != "front_matter")
     return tokens
 
 
@@ -1270,7 +1316,7 @@ def _parse(
         keywords = tuple(dict.fromkeys(_front_matter_keywords(fm_kw)))
         if keywords:
             meta["keywords_source"] = "front_matter"
-    first_heading = next((h.text for h in headings), "")
+    first_heading = next((i.text for i in rest if isinstance(i, _Heading)), "")
     day, date_source = _issue_date(fm, hints, title_line, first_heading, source, default_date)
     meta["date_source"] = date_source
     return Briefing(
@@ -1328,7 +1374,9 @@ def _title_key(text: str) -> str:
 
 def _looks_like_title(h: _Heading, cat: SectorCatalogue) -> bool:
     """A first heading at the section level naming the issue, not a sector (``## AI日报 2025/12/29``)."""
-    return not _matches(h, cat) and (find_date(h.text) is not None or bool(_TITLE_WORDS.search(h.text)))
+    if find_date(h.text) is not None:  # "AI洞察日报 2025/12/29": a dated heading names an issue
+        return True
+    return not _matches(h, cat) and bool(_TITLE_WORDS.search(h.text))
 
 
 def _take_title(

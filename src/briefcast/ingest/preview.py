@@ -129,7 +129,7 @@ def build_preview(
     for name, make in digest_parts(briefing, keys, lang=lang, compact=compact):
         doc = make()
         key = name.removesuffix("+intro")
-        section = briefing.section(key)
+        part_of = briefing.section(key)
         payloads: dict[str, tuple[Payload, ...]] = {}
         for platform in platforms:
             renderer = RENDERERS.get(platform)
@@ -140,7 +140,7 @@ def build_preview(
             except Exception as e:  # surfaced to the operator, never a crash of the upload flow
                 warnings.append(f"{platform}: sector {key!r} could not be rendered ({type(e).__name__}: {e})")
                 payloads[platform] = ()
-        known = section.known if section is not None else False
+        known = part_of.known if part_of is not None else False
         sectors.append(SectorPreview(key=key, title=doc.title, known=known, payloads=payloads))
     return IssuePreview(
         title=briefing.title,

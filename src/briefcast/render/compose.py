@@ -8,6 +8,7 @@ limits.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,6 +39,8 @@ ATTRIBUTION_MAX = 60
 # A section key this long or shorter goes into buttons as is ("sector:energy.42"); a longer one (a
 # 48-character CJK slug is 144 bytes) as its position ("sector:#3.42"): Telegram allows 64 bytes.
 BUTTON_KEY_MAX_BYTES = 24
+# Buttons of an issue's sections: Telegram keyboards and Slack messages (50 blocks) hold only so many.
+MAX_SECTION_BUTTONS = 30
 
 
 Buttons = Sequence[Sequence[Button]]
@@ -113,8 +116,12 @@ def section_buttons(
     ``labels`` (one per delivered section) replace the default ``emoji name``;
     labels are shortened and made unique.
     """
-    secs = briefing.delivered_sections
-    raw = list(labels) if labels is not None else [f"{s.emoji} {s.name}".strip() for s in secs]
+    secs = briefing.delivered_sections[:MAX_SECTION_BUTTONS]
+    raw = (
+        list(labels)[:MAX_SECTION_BUTTONS]
+        if labels is not None
+        else [f"{s.emoji} {s.name}".strip() for s in secs]
+    )
     names = unique_labels([_shorten(x, BUTTON_TEXT_MAX) for x in raw])
     out: list[Button] = []
     for s, name in zip(secs, names, strict=True):
@@ -259,14 +266,13 @@ def digest_parts(
     parts: list[DigestPart] = []
     placement = intro_placement(briefing) if briefing.preamble and secs and not compact else "off"
     if placement == "separate":
-        parts.append(("intro", lambda: intro_document(briefing, lang)))
+        parts.append(("intro", functools.partial(intro_document, briefing, lang)))
     for i, sec in enumerate(secs):
         if i == 0 and placement == "first":
-            parts.append((f"{sec.key}+intro", lambda sec=sec: _with_intro(briefing, sec, lang)))
+            parts.append((f"{sec.key}+intro", functools.partial(_with_intro, briefing, sec, lang)))
         else:
-            parts.append(
-                (sec.key, lambda sec=sec: section_document(briefing, sec, lang=lang, compact=compact))
-            )
+            make = functools.partial(section_document, briefing, sec, lang=lang, compact=compact)
+            parts.append((sec.key, make))
     return parts
 
 
@@ -306,6 +312,9 @@ def overview_document(briefing: Briefing, lang: str = "zh", *, issue_id: int | N
         items.append(ListItem(tuple(runs)))
     if items:
         blocks.append(ListBlock(tuple(items)))
+        if len(items) > MAX_SECTION_BUTTONS:
+            more = t("more_sections", lang, n=len(items) - MAX_SECTION_BUTTONS)
+            blocks.append(Paragraph((Run(more, frozenset({"italic"})),)))
     else:
         blocks.append(Paragraph((Run(t("no_sections", lang)),)))
     said = briefing.attribution.strip()

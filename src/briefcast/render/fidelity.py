@@ -258,9 +258,13 @@ class _HtmlReader(HTMLParser):
         self.sentences.cut()
 
 
+_MARKED_SECTION = re.compile(r"<!\[.*?\]\]?>", re.DOTALL)
+
+
 def _read_html(out: SourceReading, fragment: str, line: int, where: str, base_url: str) -> None:
     reader = _HtmlReader(out, line, where, base_url)
-    reader.feed(fragment.replace("<![", "&lt;!["))
+    # "<![CDATA[…]]>" outside SVG/MathML is a bogus comment to a browser: not shown
+    reader.feed(_MARKED_SECTION.sub("", fragment).replace("<![", "&lt;!["))
     reader.finish()
 
 
@@ -744,10 +748,10 @@ def measure(
     source = _title_line_parts(briefing, source)
     withheld_at = _withheld_headings(briefing)
     if withheld_at:
-        kept_items = [it for it in source.items if _norm(it.where) not in withheld_at]
-        kept_links = [x for x in source.links if _norm(x.where) not in withheld_at]
-        withheld = (len(source.items) - len(kept_items), len(source.links) - len(kept_links))
-        source = SourceReading(kept_items, kept_links, source.metadata, source.removed)
+        shown_items = [it for it in source.items if _norm(it.where) not in withheld_at]
+        shown_links = [x for x in source.links if _norm(x.where) not in withheld_at]
+        withheld = (len(source.items) - len(shown_items), len(source.links) - len(shown_links))
+        source = SourceReading(shown_items, shown_links, source.metadata, source.removed)
     else:
         withheld = (0, 0)
     links = [x for x in source.links if x.kind != "anchor"]

@@ -34,6 +34,14 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
     "continued": {"zh": "（续）", "en": " (continued)"},
     "sponsored": {"zh": "赞助", "en": "Sponsored"},
     "intro_title": {"zh": "导语", "en": "Intro"},
+    "more_sections": {
+        "zh": "另有 {n} 个板块未设按钮（一条消息最多 30 个按钮）",
+        "en": "{n} more sections have no button (a message holds at most 30)",
+    },
+    "more_sections_one": {
+        "zh": "另有 {n} 个板块未设按钮（一条消息最多 30 个按钮）",
+        "en": "{n} more section has no button (a message holds at most 30)",
+    },
 }
 
 
