@@ -121,17 +121,23 @@ def test_render_unknown_sector_is_a_usage_error(runner: CliRunner, sample_md: Pa
 def test_ingest_twice_is_duplicate_and_show(runner: CliRunner, db_url: str, sample_md: Path) -> None:
     first = runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)])
     assert first.exit_code == 0, first.output
-    assert first.stdout == f"{sample_md}: id=1 revision=1 status=new sectors=ai,energy,web3,signals\n"
+    head, *report = first.stdout.splitlines()
+    assert head == f"{sample_md}: id=1 revision=1 status=new sectors=ai,energy,web3,signals"
+    # issue #12: every ingest shows what readers receive of the source, and what it noticed
+    assert report[0] == "  fidelity: 61/61 items (100.0%), 17/17 links (100.0%)"
+    assert any("no date" in line for line in report[1:])
     again = runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)])
-    assert again.stdout == f"{sample_md}: id=1 revision=1 status=duplicate sectors=ai,energy,web3,signals\n"
+    assert again.stdout.splitlines()[0] == (
+        f"{sample_md}: id=1 revision=1 status=duplicate sectors=ai,energy,web3,signals"
+    )
 
     listing = runner.invoke(app, ["--db", db_url, "issues"])
     assert listing.exit_code == 0
     [line] = listing.stdout.splitlines()
     with Store.open(db_url, settings=Settings()) as store:
         stored = store.get_issue(1)
-    assert stored is not None and stored.date is not None  # no date in the file: the ingestion day
-    assert line.split()[:4] == ["1", stored.date.isoformat(), "r1", "published"]
+    assert stored is not None and stored.date is None  # no date in the file: none is made up (#12)
+    assert line.split()[:4] == ["1", "undated", "r1", "published"]
 
     energy = runner.invoke(app, ["--db", db_url, "show", "energy"])
     assert energy.exit_code == 0, energy.output

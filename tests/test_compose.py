@@ -140,6 +140,8 @@ def test_overview_document() -> None:
     assert doc.blocks == (
         Paragraph((Run("主题：", B), Run("储能需求爆发、Web3支付融合"))),
         ListBlock((ListItem((Run("⚡ 能源基建", B), Run("：储能需求爆发"))),)),
+        # issue #12: the byline says more than the footer's "来源：量子鲨鱼" — readers get all of it
+        Paragraph((Run("本报告由量子鲨鱼生成 欢迎联系我们进行订阅", frozenset({"italic"})),)),
     )
     assert doc.buttons == ((Button("⚡ 能源基建", action="sector", value="energy"),),)
 

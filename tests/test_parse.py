@@ -216,9 +216,10 @@ def test_sample_bullets_and_styles(zh: Briefing) -> None:
 
 
 def test_sample_date_and_language(zh: Briefing) -> None:
+    """The sample states no date anywhere: it has none (issue #12: never today passed off as its date)."""
     assert zh.language == "zh"
-    assert zh.meta["date_source"] == "today"
-    assert zh.date == date.today()
+    assert zh.meta["date_source"] == "none"
+    assert zh.date is None
 
 
 def test_english_sample(en: Briefing) -> None:
@@ -302,7 +303,10 @@ def test_split_title_variants() -> None:
     assert split_title("周报：甲、乙") == ("周报", ("甲", "乙"), "")
     assert split_title("Market notes 10:30 update") == ("Market notes 10:30 update", (), "")
     assert split_title("Report — by Someone") == ("Report", (), "by Someone")
-    assert split_title("A: x; y | Acme") == ("A", ("x", "y"), "Acme")
+    # " | " separates an attribution only when it names a producer (issue #12: a title of "|" groups
+    # kept its last group as the "author")
+    assert split_title("A: x; y | by Acme") == ("A", ("x", "y"), "by Acme")
+    assert split_title("科技周刊 | 第 12 期 | 2026-08-19") == ("科技周刊 | 第 12 期 | 2026-08-19", (), "")
 
 
 # ------------------------------------------------------------------------ dates
@@ -322,17 +326,17 @@ def test_date_from_file_name_dashed_and_packed() -> None:
     assert (b.date, b.meta["date_source"]) == (date(2025, 2, 4), "filename")
 
 
-def test_date_default_then_today() -> None:
+def test_date_default_then_none() -> None:
     b = parse_markdown(_SMALL, source="issue-99999999.md", default_date=date(2021, 3, 4))
     assert (b.date, b.meta["date_source"]) == (date(2021, 3, 4), "default")
     b = parse_markdown(_SMALL)
-    assert (b.date, b.meta["date_source"]) == (date.today(), "today")
+    assert (b.date, b.meta["date_source"]) == (None, "none")
 
 
 def test_bad_front_matter_is_noted_not_fatal() -> None:
     b = parse_markdown("---\ndate: [unclosed\n---\n" + _SMALL)
     assert b.sector_keys == ("ai",)
-    assert "front_matter_error" in b.meta and b.meta["date_source"] == "today"
+    assert "front_matter_error" in b.meta and b.meta["date_source"] == "none"
 
 
 # ------------------------------------------------------------------ empty & odd

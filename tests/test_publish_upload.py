@@ -178,6 +178,7 @@ async def test_telegram_operator_upload_preview_then_publish_now(
     assert summary is sent[-1]
     assert summary.plain.startswith("Preview: ")
     assert "A subscriber of every sector receives" in summary.plain
+    assert "fidelity: 37/37 items (100.0%), 3/3 links (100.0%)" in summary.plain  # issue #12
     assert summary.reply_markup is not None
     data = [b["callback_data"] for row in summary.reply_markup["inline_keyboard"] for b in row]
     draft = int(data[0].split(":")[1])

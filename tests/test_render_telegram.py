@@ -384,7 +384,9 @@ def test_label_before_a_paragraph_too_big_for_one_part_keeps_its_content() -> No
     parts = telegram.render(doc)
     assert len(parts) == 2
     assert parts[0]["text"].startswith("<b>T</b> (1/2)\n\n<b>第一节</b>\n长长")
-    assert _squash(_visible_bodies(parts, "T", "")) == "第一节" + "长" * 4200
+    # issue #12: the continued part repeats its sub-heading instead of starting headless
+    assert parts[1]["text"].startswith("<b>T</b> (2/2)\n\n<b>第一节（续）</b>\n长长")
+    assert _squash(_visible_bodies(parts, "T", "")).replace("第一节（续）", "") == "第一节" + "长" * 4200
 
 
 def test_emoji_only_text_counts_utf16_units() -> None:

@@ -12,7 +12,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -276,6 +276,29 @@ def render(
     emit(docs, platform, as_json=as_json)
 
 
+def fidelity_lines(report: Mapping[str, Any], limit: int = 10) -> list[str]:
+    """The ingest report as printed lines: the summary, crashes, losses (line, text, why), warnings."""
+    if not report:
+        return []
+    out = [str(report.get("summary", {}).get("en", ""))]
+    seen: set[tuple[str, str, int]] = set()
+    for p in report.get("platforms", ()):
+        out.extend(f"render failure: {c}" for c in p.get("crashes", ()))
+        for x in p.get("lost", ()):
+            k = (x["kind"], x["text"], x["line"])
+            if k in seen:
+                continue
+            seen.add(k)
+            if len(seen) <= limit:
+                why = f": {x['reason']}" if x.get("reason") else ""
+                out.append(f"lost {x['kind']} at line {x['line']}: {x['text'][:120]}{why}")
+    if len(seen) > limit:
+        out.append(f"… {len(seen) - limit} more losses (GET /api/issues/ID lists them)")
+    out.extend(f"leaked markup: {x[:80]!r}" for x in report.get("leaks", ()))
+    out.extend(f"note: {w}" for w in report.get("warnings", ()))
+    return out
+
+
 @app.command()
 @friendly
 def ingest(
@@ -289,14 +312,17 @@ def ingest(
 
     Every source is tried; the exit status is 1 if any of them failed.
     """
-    from briefcast.briefing.parse import parse_text, read_source
+    from briefcast.briefing.parse import read_source
+    from briefcast.ingest.service import read_issue
 
-    store = _ctx(ctx).open_store()
+    context = _ctx(ctx)
+    store = context.open_store()
+    options = context.settings.newsletter.parse_options()
     failed = 0
     for src in sources:
         try:
             text = read_source(src)
-            briefing = parse_text(text.text, kind=text.kind, source=text.name)
+            briefing = read_issue(text.text, kind=text.kind, source=text.name, options=options)
             r = store.ingest(briefing, raw=text.text, source=text.name, publish=not draft)
         except (BriefcastError, OSError) as exc:
             if _debug():
@@ -308,6 +334,8 @@ def ingest(
         typer.echo(
             f"{src}: id={r.issue_id} revision={r.revision} status={r.status} sectors={','.join(r.sectors)}"
         )
+        for line in fidelity_lines(briefing.fidelity):
+            typer.echo(f"  {line}")
     if failed:
         raise typer.Exit(1)
 

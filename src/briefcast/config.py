@@ -12,11 +12,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefcast.errors import ConfigError
+
+if TYPE_CHECKING:
+    from briefcast.briefing.parse import ParseOptions
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -92,6 +95,36 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class NewsletterSettings:
+    """How issues are read (``[newsletter]``); an issue's front matter may override per publisher.
+
+    ``base_url`` resolves relative links and images (issues read from an http(s)
+    URL use that URL when it is empty); ``intro`` places the text before the
+    first section in a push: ``first`` (with the first section), ``separate``
+    (its own message) or ``off`` (overview only); ``*_headings`` add heading
+    words that mark sponsor, table-of-contents and legal sections.
+    """
+
+    base_url: str = ""
+    intro: str = "first"
+    sponsor_headings: tuple[str, ...] = ()
+    toc_headings: tuple[str, ...] = ()
+    legal_headings: tuple[str, ...] = ()
+
+    def parse_options(self) -> ParseOptions:
+        from briefcast.briefing.parse import ParseOptions
+
+        intro: Any = self.intro
+        return ParseOptions(
+            base_url=self.base_url,
+            intro=intro,
+            sponsor_headings=self.sponsor_headings,
+            toc_headings=self.toc_headings,
+            legal_headings=self.legal_headings,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./data/briefcast.db"
     default_language: str = "zh"
@@ -107,6 +140,7 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    newsletter: NewsletterSettings = field(default_factory=NewsletterSettings)
     sources: tuple[Mapping[str, Any], ...] = ()
     config_file: str = ""
 
@@ -134,6 +168,13 @@ class Settings:
             )
         if self.slack.subscribe_permission not in ("anyone", "admins", "users"):
             raise ConfigError("slack.subscribe_permission must be anyone, admins or users")
+        if self.newsletter.intro not in ("first", "separate", "off"):
+            raise ConfigError(
+                f"newsletter.intro must be first, separate or off, not {self.newsletter.intro!r}"
+            )
+        base = self.newsletter.base_url
+        if base and not base.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"newsletter.base_url must be an http(s) URL, not {base!r}")
         return self
 
 
@@ -196,6 +237,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
     tg = _coerce(TelegramSettings, raw.get("telegram", {}))
     sl = _coerce(SlackSettings, raw.get("slack", {}))
     dl = _coerce(DeliverySettings, raw.get("delivery", {}))
+    nl = _coerce(NewsletterSettings, raw.get("newsletter", {}))
 
     def put(d: dict[str, Any], key: str, name: str, conv: Any = str) -> None:
         if env.get(name):
@@ -224,6 +266,8 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
     put(sl, "client_secret", "SLACK_CLIENT_SECRET", _secret)
     put(sl, "api_url", "BRIEFCAST_SLACK_API_URL")
     put(sl, "operators", "BRIEFCAST_SLACK_OPERATORS", _split)
+    put(nl, "base_url", "BRIEFCAST_BASE_URL")
+    put(nl, "intro", "BRIEFCAST_INTRO")
 
     try:
         settings = Settings(
@@ -231,6 +275,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
             telegram=TelegramSettings(**tg),
             slack=SlackSettings(**sl),
             delivery=DeliverySettings(**dl),
+            newsletter=NewsletterSettings(**nl),
             sources=tuple(raw.get("source", ())),
             config_file=str(path) if path.is_file() else "",
         )

@@ -254,7 +254,12 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
         delivery = DeliveryService(
             settings, store, instrument_transports(build_transports(settings, engine=store.engine))
         )
-        service = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
+        service = IngestService(
+            store,
+            catalogue=catalogue,
+            on_published=delivery.on_issue_published,
+            options=settings.newsletter.parse_options(),
+        )
         components = default_components(settings, store, catalogue=catalogue, ingest=service)
         for c in components:
             commands = getattr(c, "commands", None)

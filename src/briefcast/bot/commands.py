@@ -506,23 +506,36 @@ class Commands:
     def sector_buttons(
         self, briefing: Briefing | None, *, exclude: str | None = None, issue_id: int | None = None
     ) -> tuple[tuple[Button, ...], ...]:
-        """One button per sector (of the issue when given, else of the catalogue)."""
-        keys = briefing.sector_keys if briefing is not None else self.catalogue.keys
-        buttons: list[Button] = []
-        for key in keys:
-            if key == exclude:
-                continue
-            sector = self.catalogue.get(key)
-            section = briefing.section(key) if briefing is not None else None
-            label = (
-                f"{sector.emoji} {sector.name(self._issue_lang(briefing))}".strip()
-                if sector is not None
-                else f"{section.emoji} {section.name}".strip()
-                if section is not None
-                else key
+        """One button per sector (of the issue when given, else of the catalogue).
+
+        An issue's buttons carry short references (:func:`compose.section_ref`), so any heading fits
+        Telegram's 64-byte callback data, and distinct labels.
+        """
+        if briefing is None:
+            buttons = [
+                Button(
+                    _short(f"{s.emoji} {s.name('zh')}".strip(), BUTTON_TEXT_MAX), action="sector", value=s.key
+                )
+                for s in self.catalogue
+            ]
+        else:
+            lang = self._issue_lang(briefing)
+            labels = []
+            for section in briefing.delivered_sections:
+                sector = self.catalogue.get(section.key) if section.known else None
+                label = (
+                    f"{sector.emoji} {sector.name(lang)}"
+                    if sector is not None
+                    else f"{section.emoji} {section.name}"
+                )
+                labels.append(label.strip() or section.key)
+            excluded = briefing.section(exclude) if exclude is not None else None
+            buttons = compose.section_buttons(
+                briefing,
+                labels=labels,
+                exclude=excluded.key if excluded is not None else exclude,
+                issue_id=issue_id,
             )
-            value = key if issue_id is None else f"{key}.{issue_id}"
-            buttons.append(Button(_short(label, BUTTON_TEXT_MAX), action="sector", value=value))
         return tuple(tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW))
 
     @staticmethod
@@ -746,7 +759,11 @@ async def cmd_latest(c: Commands, request: Request, lang: Lang) -> Reply:
     """Title, topics, one line per sector, a button per sector."""
     issue = c.latest()
     _, public = _split_public(request.args)
-    return Reply(documents=(compose.overview_document(issue.briefing, lang),), ephemeral=not public)
+    doc = compose.overview_document(issue.briefing, lang)
+    if any(b.value.startswith("#") for row in doc.buttons for b in row):
+        # a position only names a section within one issue: pin such buttons to this one
+        doc = compose.overview_document(issue.briefing, lang, issue_id=issue.id)
+    return Reply(documents=(doc,), ephemeral=not public)
 
 
 @command(

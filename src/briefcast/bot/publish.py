@@ -261,6 +261,8 @@ class PublishFlow:
         names = sep.join(f"{s.emoji} {s.name}".strip() for s in briefing.sections)
         lines.append(t(lang, "upload_sectors", count=len(briefing.sections), names=names))
         lines.append(t(lang, "upload_messages", count=len(preview.payloads(self.platform))))
+        if preview.fidelity:  # what readers receive of the file (issue #12)
+            lines.append(preview.fidelity_line(lang))
         if revision > 1:
             lines.append(t(lang, "upload_revision", revision=revision))
             lines.append(t(lang, "upload_revision_push"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, TypeAlias
@@ -29,13 +29,16 @@ class Run:
     """A stretch of inline text with uniform styling.
 
     ``url`` makes the run (part of) a link; ``image`` marks the alt text of an
-    image whose source is ``url``; ``text == "\\n"`` is a hard line break.
+    image whose source is ``url`` (the text may be empty: renderers then show a
+    localized "image" label); ``href`` is where a linked image
+    (``[![alt](src)](href)``) points; ``text == "\\n"`` is a hard line break.
     """
 
     text: str
     styles: frozenset[RunStyle] = frozenset()
     url: str | None = None
     image: bool = False
+    href: str | None = None
 
     @property
     def bold(self) -> bool:
@@ -53,6 +56,8 @@ class Run:
             d["url"] = self.url
         if self.image:
             d["image"] = True
+        if self.href is not None:
+            d["href"] = self.href
         return d
 
     @classmethod
@@ -62,6 +67,7 @@ class Run:
             styles=frozenset(d.get("styles", ())),
             url=d.get("url"),
             image=bool(d.get("image", False)),
+            href=d.get("href"),
         )
 
 
@@ -87,16 +93,23 @@ class Link:
 
 
 def links_of(runs: Inline) -> Iterator[Link]:
-    """Links in reading order; adjacent runs with one URL form one link."""
+    """Links in reading order; adjacent runs with one URL form one link.
+
+    An image is a link to its source; a linked image is also a link to where it points.
+    """
     cur_url: str | None = None
     buf: list[str] = []
     for r in runs:
-        if r.url is not None and r.url == cur_url:
+        if r.url is not None and r.url == cur_url and r.href is None:
             buf.append(r.text)
             continue
         if cur_url is not None:
             yield Link("".join(buf), cur_url)
         cur_url, buf = r.url, [r.text]
+        if r.href is not None:
+            if cur_url is not None:
+                yield Link(r.text, cur_url)
+            cur_url = r.href
     if cur_url is not None:
         yield Link("".join(buf), cur_url)
 
@@ -249,6 +262,35 @@ def _iter_list_runs(lb: ListBlock) -> Iterator[Run]:
             yield from _iter_list_runs(child)
 
 
+def map_runs(blocks: tuple[Block, ...], f: Callable[[Run], Run]) -> tuple[Block, ...]:
+    """``blocks`` with every run replaced by ``f(run)`` (group labels and code unchanged)."""
+
+    def runs(rs: Inline) -> Inline:
+        return tuple(f(r) for r in rs)
+
+    def lst(lb: ListBlock) -> ListBlock:
+        items = tuple(ListItem(runs(i.runs), i.number, tuple(lst(c) for c in i.children)) for i in lb.items)
+        return ListBlock(items, lb.ordered)
+
+    out: list[Block] = []
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            out.append(Paragraph(runs(b.runs)))
+        elif isinstance(b, ListBlock):
+            out.append(lst(b))
+        elif isinstance(b, Table):
+            out.append(
+                Table(tuple(runs(c) for c in b.header), tuple(tuple(runs(c) for c in r) for r in b.rows))
+            )
+        elif isinstance(b, Quote):
+            out.append(Quote(map_runs(b.blocks, f)))
+        elif isinstance(b, Group):
+            out.append(Group(b.label, map_runs(b.blocks, f)))
+        else:
+            out.append(b)
+    return tuple(out)
+
+
 def block_text(b: Block) -> str:
     """Plain text of one block (for search indexing and keyword passages)."""
     if isinstance(b, Code):
@@ -274,14 +316,22 @@ def _list_lines(lb: ListBlock) -> Iterator[str]:
 
 # ------------------------------------------------------------------- sections
 
+SectionKind = Literal["content", "sponsor", "toc", "legal"]
+SECTION_KINDS: tuple[SectionKind, ...] = ("content", "sponsor", "toc", "legal")
+DELIVERED_KINDS: frozenset[str] = frozenset({"content", "sponsor"})
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
     """One sector of an issue.
 
     ``key`` is the catalogue key (``ai``, ``energy``…) or, for a heading that
-    matches no sector, a stable slug of the heading. ``name`` is the heading
-    text before the colon, ``headline`` the text after it.
+    matches no sector, a stable slug of the heading, unique in the issue.
+    ``name`` is the heading text before the colon, ``headline`` the text after
+    it. ``kind`` says what the section is for (:data:`SECTION_KINDS`):
+    ``content`` (the default), ``sponsor`` (delivered, marked as sponsored),
+    ``toc`` (a table of contents) and ``legal`` (licence, unsubscribe and
+    copyright boilerplate); the last two are not delivered to readers.
     """
 
     key: str
@@ -291,6 +341,12 @@ class Section:
     blocks: tuple[Block, ...]
     heading: str = ""
     known: bool = True
+    kind: SectionKind = "content"
+
+    @property
+    def delivered(self) -> bool:
+        """Whether readers receive this section (overview, commands, pushes): not a toc or legal text."""
+        return self.kind in DELIVERED_KINDS
 
     @property
     def links(self) -> tuple[Link, ...]:
@@ -317,12 +373,15 @@ class Section:
             "headline": self.headline,
             "heading": self.heading,
             "known": self.known,
+            **({"kind": self.kind} if self.kind != "content" else {}),
             "blocks": [b.to_dict() for b in self.blocks],
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Section:
+        kind = d.get("kind", "content")
         return cls(
+            kind=kind if kind in SECTION_KINDS else "content",
             key=d["key"],
             emoji=d.get("emoji", ""),
             name=d.get("name", ""),
@@ -348,6 +407,24 @@ class Briefing:
     language: str = "zh"
     source: str = ""
     meta: Mapping[str, str] = field(default_factory=dict)
+    fidelity: Mapping[str, Any] = field(default_factory=dict)
+    """The fidelity report made at ingest (``FidelityReport.to_dict()``); empty when none was made."""
+
+    @property
+    def intro(self) -> tuple[Block, ...]:
+        """Text before the first section (welcome lines, notices, subscribe links): the issue's intro."""
+        return self.preamble
+
+    def intro_section(self) -> Section | None:
+        """The intro as a section (key ``intro``) for search indexing; None when there is none."""
+        if not self.preamble:
+            return None
+        return Section(key="intro", emoji="", name="", headline="", blocks=self.preamble, known=False)
+
+    @property
+    def delivered_sections(self) -> tuple[Section, ...]:
+        """The sections readers receive (content and sponsored ones), in issue order."""
+        return tuple(s for s in self.sections if s.delivered)
 
     @property
     def links(self) -> tuple[Link, ...]:
@@ -356,6 +433,10 @@ class Briefing:
         return pre + tuple(link for s in self.sections for link in s.links)
 
     def section(self, key: str) -> Section | None:
+        """The section with ``key``, or the one a short reference ``#<position>`` names."""
+        if key.startswith("#") and key[1:].isdigit():
+            n = int(key[1:])
+            return self.sections[n] if n < len(self.sections) else None
         for s in self.sections:
             if s.key == key:
                 return s
@@ -379,6 +460,7 @@ class Briefing:
             "sections": [s.to_dict() for s in self.sections],
             "source": self.source,
             "meta": dict(self.meta),
+            **({"fidelity": dict(self.fidelity)} if self.fidelity else {}),
         }
 
     @classmethod
@@ -396,11 +478,13 @@ class Briefing:
             sections=tuple(Section.from_dict(s) for s in d.get("sections", ())),
             source=d.get("source", ""),
             meta=dict(d.get("meta", {})),
+            fidelity=dict(d.get("fidelity", {})),
         )
 
     def content_hash(self) -> str:
         """SHA-256 of the content (source name and ingestion details excluded)."""
         d = self.to_dict()
         d.pop("source", None)
+        d.pop("fidelity", None)
         blob = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()

@@ -27,12 +27,12 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 from bs4 import BeautifulSoup, Tag
@@ -44,7 +44,10 @@ from markdown_it.tree import SyntaxTreeNode
 from markdownify import MarkdownConverter
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from briefcast.briefing.dates import as_date, date_from_path, find_date
+from briefcast.briefing.markup import Removed, metadata_header, strip_site_markup
 from briefcast.briefing.model import (
+    SECTION_KINDS,
     Block,
     Briefing,
     Code,
@@ -57,8 +60,11 @@ from briefcast.briefing.model import (
     Run,
     RunStyle,
     Section,
+    SectionKind,
     Table,
     block_text,
+    iter_runs,
+    map_runs,
     plain,
 )
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue, slugify
@@ -73,6 +79,8 @@ from briefcast.briefing.source import (
 from briefcast.errors import BriefingError
 
 __all__ = [
+    "INTRO_PLACEMENTS",
+    "ParseOptions",
     "SourceText",
     "parse_html",
     "parse_markdown",
@@ -114,7 +122,12 @@ _MDX_IMPORT = re.compile(
 
 
 def _mdx_rule(state: StateCore) -> None:
-    """Drop MDX ``import``/``export`` paragraphs and ``{/* comments */}`` before inline parsing."""
+    """Before inline parsing: drop MDX ``import``/``export`` paragraphs and ``{/* comments */}``,
+    and site-generator markup (template tags, attribute lists; see :mod:`briefcast.briefing.markup`).
+
+    What is removed is counted in ``env["removed"]`` so the parser can report it.
+    """
+    removed = state.env.get("removed") if isinstance(state.env, dict) else None
     tokens = state.tokens
     out: list[Token] = []
     i = 0
@@ -130,6 +143,8 @@ def _mdx_rule(state: StateCore) -> None:
             continue
         if tok.type == "inline" and "{/*" in tok.content:
             tok.content = _MDX_COMMENT.sub("", tok.content)
+        if tok.type == "inline" and "{" in tok.content:
+            tok.content = strip_site_markup(tok.content, removed if isinstance(removed, Removed) else None)
         out.append(tok)
         i += 1
     # a paragraph that held only an MDX comment is now empty: drop it too
@@ -149,8 +164,39 @@ def _mdx_rule(state: StateCore) -> None:
     state.tokens = cleaned
 
 
+_REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+_MARKERS_ONLY = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)]|>)(?:\s+(?:[-*+]|\d{1,9}[.)]|>))*\s*$")
+_LEAF_BLOCKS = frozenset(
+    {
+        "paragraph_open",
+        "heading_open",
+        "fence",
+        "code_block",
+        "html_block",
+        "hr",
+        "table_open",
+        "front_matter",
+    }
+)
+
+
+def _coverage_rule(state: StateCore) -> None:
+    """Record the source lines block parsing placed (before any cleanup drops tokens)."""
+    if isinstance(state.env, dict):
+        covered: set[int] = state.env.setdefault("covered", set())
+        for tok in state.tokens:
+            if tok.map and tok.type in _LEAF_BLOCKS:
+                covered.update(range(tok.map[0], tok.map[1]))
+
+
+# CommonMark's default nesting limit (20) silently drops everything after a list nested ~8 deep.
+MAX_NESTING = 120
+
+
 def _make_parser(front_matter: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(
+        ["table", "strikethrough"]
+    )
     if front_matter:
         md.use(front_matter_plugin)
         md.block.ruler.before(
@@ -159,7 +205,8 @@ def _make_parser(front_matter: bool) -> MarkdownIt:
             _toml_front_matter,
             {"alt": ["paragraph", "reference", "blockquote", "list"]},
         )
-    md.core.ruler.after("block", "mdx_cleanup", _mdx_rule)
+    md.core.ruler.after("block", "coverage", _coverage_rule)
+    md.core.ruler.after("coverage", "mdx_cleanup", _mdx_rule)
     return md
 
 
@@ -184,6 +231,50 @@ def html_to_markdown(html: str) -> str:
 
 _MD = _make_parser(front_matter=True)
 _MD_FRAGMENT = _make_parser(front_matter=False)  # HTML blocks converted back to Markdown
+
+
+def markdown_tokens(text: str, env: dict[str, Any] | None = None) -> list[Token]:
+    """The markdown-it token stream the parser reads (front matter, MDX lines and site markup handled).
+
+    Never loses part of a document: when markdown-it places no block on some
+    lines (nesting deeper than :data:`MAX_NESTING` makes it stop), those lines
+    are parsed on their own and appended, and ``env["unplaced"]`` counts them.
+    An HTML comment that is never closed would hide the rest of the issue: its
+    opening ``<!--`` is dropped (``env["removed"]`` counts it).
+    """
+    env = env if env is not None else {}
+    removed: Removed = env.setdefault("removed", Removed())
+    if "<!--" in text and "-->" not in text[text.rfind("<!--") :]:
+        cut = text.rfind("<!--")
+        removed.add("unclosed_comment", sample="<!--")
+        text = text[:cut] + text[cut + 4 :]
+    env["covered"] = set()
+    tokens = _MD.parse(text, env)
+    covered: set[int] = env.pop("covered")
+    lines = text.split("\n")
+    lost = [
+        i
+        for i, line in enumerate(lines)
+        if i not in covered
+        and line.strip()
+        and not _REF_DEFINITION.match(line)
+        and not _MARKERS_ONLY.match(line)
+    ]
+    if lost:
+        first = lost[0]
+        keep = set(lost)
+        tail = "\n".join(lines[i].lstrip() if i in keep else "" for i in range(first, len(lines)))
+        if tail.strip():
+            env["unplaced"] = env.get("unplaced", 0) + len(lost)
+            sub: dict[str, Any] = {"removed": removed}
+            more = markdown_tokens(tail, sub)
+            env["unplaced"] += sub.get("unplaced", 0)
+            for t in more:
+                if t.map:
+                    t.map = [t.map[0] + first, t.map[1] + first]
+            tokens.extend(t for t in more if t.type != "front_matter")
+    return tokens
+
 
 # ------------------------------------------------------------- character tests
 
@@ -279,6 +370,9 @@ def _read_tag(raw: str) -> _TagReader:
     return reader
 
 
+_HIDDEN_HTML = frozenset({"script", "style", "noscript", "template"})
+
+
 class _InlineBuilder:
     """Turns markdown-it inline tokens into flat runs: a style counter and a link stack."""
 
@@ -287,6 +381,7 @@ class _InlineBuilder:
         self.styles: dict[RunStyle, int] = {}
         self.urls: list[str] = []
         self.link_starts: list[int] = []
+        self.hidden = 0  # inside <script>/<style>: text is not for readers
 
     def _active(self) -> frozenset[RunStyle]:
         return frozenset(s for s, n in self.styles.items() if n > 0)
@@ -298,9 +393,14 @@ class _InlineBuilder:
         self.styles[style] = max(0, self.styles.get(style, 0) - 1)
 
     def text(self, text: str, extra: frozenset[RunStyle] = frozenset()) -> None:
-        if text:
+        if text and not self.hidden:
             url = self.urls[-1] if self.urls else None
             self.pieces.append(Run(text, self._active() | extra, url))
+
+    def image(self, alt: str, src: str) -> None:
+        """An image: its alt text (may be empty) linked to its source; never dropped."""
+        if not self.hidden and (src or alt):
+            self.pieces.append(Run(alt, self._active(), src or None, bool(src)))
 
     def open_link(self, url: str) -> None:
         self.urls.append(url)
@@ -311,10 +411,16 @@ class _InlineBuilder:
             return
         url = self.urls[-1]
         start = self.link_starts.pop()
-        if not any(p is not None and p.url == url and not p.image for p in self.pieces[start:]):
-            # "[](url)" or a link around an image: keep the target as a visible link
-            alt = next((p.text for p in self.pieces[start:] if p is not None and p.image), "")
-            self.pieces.append(Run(alt or url, self._active(), url))
+        inside = self.pieces[start:]
+        has_text = any(p is not None and p.url == url and not p.image and p.text.strip() for p in inside)
+        images = [i for i, p in enumerate(inside) if p is not None and p.image]
+        for i in images:  # a linked image points where the link does (its source stays its own link)
+            p = inside[i]
+            assert p is not None
+            self.pieces[start + i] = replace(p, href=url)
+        if not has_text and not images and not self.hidden:
+            # "[](url)": keep the target as a visible link
+            self.pieces.append(Run(url, self._active(), url))
         self.urls.pop()
 
     def feed(self, tokens: Sequence[Token]) -> None:
@@ -341,7 +447,7 @@ class _InlineBuilder:
             self.close_link()
         elif t == "image":
             alt = "".join(c.content for c in tok.children or () if c.type in ("text", "code_inline"))
-            self.pieces.append(Run(alt or tok.content, self._active(), str(tok.attrGet("src") or ""), True))
+            self.image(alt, str(tok.attrGet("src") or ""))
         elif t == "html_inline":
             self._html(tok.content)
         elif tok.children:
@@ -355,13 +461,17 @@ class _InlineBuilder:
             return
         tag = _read_tag(raw)
         name = tag.tag.lower()
-        if name == "br":
+        if name in _HIDDEN_HTML:
+            if tag.opening and not tag.closing:
+                self.hidden += 1
+            elif tag.closing and not tag.opening:
+                self.hidden = max(0, self.hidden - 1)
+        elif self.hidden:
+            return
+        elif name == "br":
             self.pieces.append(Run("\n"))
         elif name == "img" and tag.opening:
-            src = tag.attrs.get("src", "")
-            alt = tag.attrs.get("alt", "") or tag.attrs.get("title", "")
-            if src or alt:
-                self.pieces.append(Run(alt or src, self._active(), src or None, bool(src)))
+            self.image(tag.attrs.get("alt", "") or tag.attrs.get("title", ""), tag.attrs.get("src", ""))
         elif name == "a":
             if tag.opening and not tag.closing:
                 self.open_link(tag.attrs.get("href", ""))
@@ -422,7 +532,7 @@ def _join(pieces: Sequence[_Piece]) -> Inline:
 def _merge(runs: Iterable[Run]) -> Inline:
     out: list[Run] = []
     for r in runs:
-        if not r.text:
+        if not r.text and not r.image:
             continue
         prev = out[-1] if out else None
         if (
@@ -538,7 +648,11 @@ class _Converter:
                 yield from self.blocks([node])
 
     def _html_items(self, html: str) -> Iterator[_Item]:
-        """An HTML block (``<p align=center>…``) is converted to Markdown and parsed again."""
+        """An HTML block (``<p align=center>…``) is converted to Markdown and parsed again.
+
+        ``<script>``/``<style>`` content is code for the page, never text for a reader.
+        """
+        html = _HIDDEN_BLOCK.sub("", html)
         if not _html_visible(html):
             return
         if self.depth >= 3:
@@ -588,9 +702,15 @@ class _Converter:
         for i, li in enumerate(node.children):
             parts: list[Inline] = []
             children: list[ListBlock] = []
+            extra: list[tuple[int, list[_Piece]]] = []
             for child in li.children:
                 if child.type in ("bullet_list", "ordered_list"):
                     children.append(self._list(child))
+                elif child.type == "paragraph" and ordered and not parts and not extra:
+                    # "1. x" then lazy lines "2、y": the author's next items, not one long item
+                    own, *more = _numbered_entries(_lines(_pieces(child)), first + i)
+                    parts.append(_strip_runs(_join(own[1])))
+                    extra.extend(more)
                 elif child.type == "paragraph":
                     parts.append(_strip_runs(_join(_pieces(child))))
                 else:
@@ -605,6 +725,9 @@ class _Converter:
             if ordered:
                 number = int(li.info) if li.info.isdigit() else first + i
             items.append(ListItem(runs=_merge(runs), number=number, children=tuple(children)))
+            items.extend(
+                ListItem(runs=_strip_runs(_join(body)), number=n) for n, body in extra if _join(body)
+            )
         return ListBlock(items=tuple(items), ordered=ordered)
 
     def _table(self, node: SyntaxTreeNode) -> Table:
@@ -629,18 +752,31 @@ def _block_runs(block: Block) -> Inline:
     return (Run(block_text(block)),)
 
 
+_HIDDEN_BLOCK = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
+
+
 class _CommentStripper(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.tags = 0
+        self.hidden = 0
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN_HTML:
+            self.hidden += 1
         if tag in ("img", "br", "hr", "video", "iframe", "a"):
             self.tags += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_HTML:
+            self.hidden = max(0, self.hidden - 1)
 
 
 def _html_scan(html: str) -> _CommentStripper:
@@ -684,16 +820,35 @@ def _numbered_list(pieces: Sequence[_Piece]) -> ListBlock | None:
     first_text = plain(tuple(p for p in lines[0] if p is not None))
     if not _NUMBERED.match(first_text):
         return None
-    entries: list[tuple[int, list[_Piece]]] = []
+    entries = _numbered_entries(lines, None)
+    items = tuple(ListItem(runs=_strip_runs(_join(body)), number=num) for num, body in entries if _join(body))
+    return ListBlock(items=items, ordered=True) if items else None
+
+
+# "2. x" / "2) x" continuing a "1、" list, as authors mix the two markers within one list
+_ASCII_NUMBERED = re.compile(r"^\s*([0-9]{1,2})[.)]\s+")
+
+
+def _numbered_entries(lines: Sequence[Sequence[_Piece]], first: int | None) -> list[tuple[int, list[_Piece]]]:
+    """Lines grouped into numbered entries: a line opens one when it starts with ``N、`` / ``N．``, or
+    with ``N.`` / ``N)`` when N follows the previous entry. ``first`` is the number of an entry already
+    open (a CommonMark list item whose lazy lines these are); its lines come back under number 0."""
+    entries: list[tuple[int, list[_Piece]]] = [] if first is None else [(0, [])]
+    last = first
     for line in lines:
         text = plain(tuple(p for p in line if p is not None))
         m = _NUMBERED.match(text)
-        if m:
-            entries.append((int(m.group(1)), _drop_prefix(line, m.end())))
+        if m is None and last is not None:
+            m2 = _ASCII_NUMBERED.match(text)
+            m = m2 if m2 is not None and int(m2.group(1)) == last + 1 else None
+        if m is not None and (last is None or int(m.group(1)) == last + 1 or _NUMBERED.match(text)):
+            last = int(m.group(1))
+            entries.append((last, _drop_prefix(line, m.end())))
         elif entries:
-            entries[-1][1].extend([_SOFT, *line])
-    items = tuple(ListItem(runs=_strip_runs(_join(body)), number=num) for num, body in entries if _join(body))
-    return ListBlock(items=items, ordered=True) if items else None
+            if entries[-1][1]:
+                entries[-1][1].append(_SOFT)
+            entries[-1][1].extend(line)
+    return entries
 
 
 def _drop_prefix(line: Sequence[_Piece], n: int) -> list[_Piece]:
@@ -815,6 +970,14 @@ def _label_groups(items: Sequence[_Finished]) -> list[Block]:
 # ---------------------------------------------------------- title & headings
 
 _ATTRIBUTION_SEP = re.compile(r"\s*(?:-{2,}|——|\s[—|]\s)\s*")
+# " | " and " — " also separate parts of a title ("科技周刊 | 第 12 期 | 2026-08-19"): they start an
+# attribution only when what follows says who made the issue.
+_SOFT_SEP = re.compile(r"^\s*[—|]\s*$")
+_ATTRIBUTION_CUE = re.compile(
+    r"\bby\b|generated|produced|published|curated|edited|presented|written|compiled|powered"
+    r"|©|\(c\)|@|由|出品|编辑|主编|整理|作者|撰稿|编译|制作|来源",
+    re.IGNORECASE,
+)
 # "：" or ":", but not the ":" of "10:30" or "https://"
 _COLON = re.compile(r"\s*(?:：|(?<![0-9]):(?!//)|(?<=[0-9]):(?![0-9/]))\s*")
 _TOPIC_SEP = re.compile(r"\s*[、，,;；]\s*")
@@ -823,14 +986,18 @@ _TOPIC_SEP = re.compile(r"\s*[、，,;；]\s*")
 def split_title(line: str) -> tuple[str, tuple[str, ...], str]:
     """``"周观察：A、B、C--本报告由…"`` -> ``("周观察", ("A", "B", "C"), "本报告由…")``.
 
-    The attribution follows the last ``--`` (or ``——``, `` — ``, `` | ``); the
-    topics follow the first colon and are split on list punctuation.
+    The attribution follows the last ``--`` or ``——``, or the last `` — `` / `` | ``
+    when the text after it names a producer ("by …", "由…生成", "©…"): a title
+    made of ``|`` groups keeps all its groups. The topics follow the first colon
+    and are split on list punctuation.
     """
     line = " ".join(line.split())
     head, attribution = line, ""
     seps = list(_ATTRIBUTION_SEP.finditer(line))
     if seps and seps[-1].start() > 0 and line[seps[-1].end() :].strip():
-        head, attribution = line[: seps[-1].start()], line[seps[-1].end() :].strip()
+        sep, tail = seps[-1], line[seps[-1].end() :].strip()
+        if not _SOFT_SEP.match(sep.group(0)) or _ATTRIBUTION_CUE.search(tail):
+            head, attribution = line[: sep.start()], tail
     m = _COLON.search(head)
     if m is None or m.start() == 0:
         return head.strip(), (), attribution
@@ -924,40 +1091,6 @@ def _language(title: str, sections: Sequence[Section], preamble: Sequence[Block]
     return "zh" if cjk and cjk * 3 >= latin else "en"
 
 
-# --------------------------------------------------------------------- dates
-
-_DATE_DASHED = re.compile(r"(?<![0-9])(\d{4})[-_.](\d{2})[-_.](\d{2})(?![0-9])")
-_DATE_PACKED = re.compile(r"(?<![0-9])(\d{4})(\d{2})(\d{2})(?![0-9])")
-
-
-def _as_date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return _date_in(value, packed=False)
-    return None
-
-
-def _date_in(text: str, *, packed: bool) -> date | None:
-    patterns = (_DATE_DASHED, _DATE_PACKED) if packed else (_DATE_DASHED,)
-    for pat in patterns:
-        for m in pat.finditer(text):
-            y, mo, d = (int(g) for g in m.groups())
-            if 1990 <= y <= 2200:
-                try:
-                    return date(y, mo, d)
-                except ValueError:
-                    continue
-    return None
-
-
-def _name_of(source: str) -> str:
-    path = urlsplit(source).path if "://" in source else source
-    return PurePosixPath(unquote(path).replace("\\", "/")).name
-
-
 # -------------------------------------------------------------- front matter
 
 
@@ -979,12 +1112,83 @@ def _front_matter(tree: SyntaxTreeNode) -> tuple[dict[str, Any], str]:
     return {}, ""
 
 
+def _fm_get(fm: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` present in the front matter (keys compared case-insensitively)."""
+    lower = {k.lower(): v for k, v in fm.items()}
+    for n in names:
+        if n in lower and lower[n] not in (None, ""):
+            return lower[n]
+    return None
+
+
 def _meta_value(value: object) -> str | None:
     if isinstance(value, str | int | float | bool | date):
         return value.isoformat() if isinstance(value, date) else str(value)
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return ", ".join(str(v) for v in value)
     return None
+
+
+def _person(value: object) -> str:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, Mapping):
+        return _person(value.get("name") or value.get("title") or "")
+    return ""
+
+
+def _fm_authors(fm: Mapping[str, Any]) -> str:
+    """``author`` / ``authors`` (a name, a list of names, or Docusaurus-style ``{name: …}`` entries)."""
+    value = _fm_get(fm, "author", "authors", "creator", "byline")
+    items = value if isinstance(value, list) else [value]
+    names = [n for n in (_person(v) for v in items) if n]
+    return ", ".join(dict.fromkeys(names))
+
+
+# -------------------------------------------------------------------- options
+
+IntroPlacement = Literal["first", "separate", "off"]
+INTRO_PLACEMENTS: tuple[IntroPlacement, ...] = ("first", "separate", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """How a publisher's issues are read: the ``[newsletter]`` settings; front matter may override.
+
+    ``base_url`` resolves relative links and images (an issue read from an
+    http(s) URL uses that URL when this is empty). ``intro`` says where the
+    text before the first section goes in a push: with the ``first`` section,
+    as its own ``separate`` message, or ``off`` (overview only).
+    ``*_headings`` add heading words to the built-in ones that mark sponsor,
+    table-of-contents and legal sections.
+    """
+
+    base_url: str = ""
+    intro: IntroPlacement = "first"
+    sponsor_headings: tuple[str, ...] = ()
+    toc_headings: tuple[str, ...] = ()
+    legal_headings: tuple[str, ...] = ()
+    section_kinds: Mapping[str, SectionKind] = field(default_factory=dict)
+    """Exact headings (case-insensitive) -> kind, e.g. from front matter ``briefcast: {sections: …}``."""
+
+
+def _with_front_matter(opts: ParseOptions, fm: Mapping[str, Any]) -> ParseOptions:
+    """A publisher's per-issue overrides: ``base_url`` and a ``briefcast:`` table in the front matter."""
+    own = _fm_get(fm, "briefcast")
+    own = own if isinstance(own, Mapping) else {}
+    base = own.get("base_url") or _fm_get(fm, "base_url", "baseurl")
+    intro = own.get("intro")
+    kinds = own.get("sections")
+    changes: dict[str, Any] = {}
+    if isinstance(base, str) and base.lower().startswith(("http://", "https://")):
+        changes["base_url"] = base.strip()
+    if intro in INTRO_PLACEMENTS:
+        changes["intro"] = intro
+    if isinstance(kinds, Mapping):
+        merged = dict(opts.section_kinds)
+        merged.update({str(k).casefold(): v for k, v in kinds.items() if v in SECTION_KINDS})
+        changes["section_kinds"] = merged
+    return replace(opts, **changes) if changes else opts
 
 
 # ------------------------------------------------------------------- parsing
@@ -1004,9 +1208,12 @@ def parse_markdown(
     source: str = "",
     catalogue: SectorCatalogue | None = None,
     default_date: date | None = None,
+    options: ParseOptions | None = None,
 ) -> Briefing:
     """Parse a Markdown briefing. Raises :class:`BriefingError` when there is nothing to publish."""
-    return _parse(text, source=source, catalogue=catalogue, default_date=default_date, hints=_Hints())
+    return _parse(
+        text, source=source, catalogue=catalogue, default_date=default_date, hints=_Hints(), options=options
+    )
 
 
 def _parse(
@@ -1016,12 +1223,19 @@ def _parse(
     catalogue: SectorCatalogue | None,
     default_date: date | None,
     hints: _Hints,
+    options: ParseOptions | None = None,
 ) -> Briefing:
     if not text.strip():
         raise BriefingError("the issue is empty")
     cat = catalogue if catalogue is not None else default_catalogue()
-    tree = SyntaxTreeNode(_MD.parse(text))
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    header, consumed = metadata_header(text)
+    env: dict[str, Any] = {}
+    tree = SyntaxTreeNode(markdown_tokens(text[consumed:], env))
     fm, fm_error = _front_matter(tree)
+    if header:
+        fm = {**header, **fm}
+    opts = _with_front_matter(options or ParseOptions(), fm)
     atx = any(n.type == "heading" and n.markup.startswith("#") for n in tree.children)
     raw_items = list(_Converter().items(tree.children, atx=atx))
     if not raw_items:
@@ -1032,17 +1246,27 @@ def _parse(
         mv = _meta_value(v)
         if mv is not None:
             meta[f"fm.{k}"] = mv
+    if header:
+        meta["metadata_header"] = ", ".join(header)
     if fm_error:
         meta["front_matter_error"] = fm_error
 
     headings = [i for i in raw_items if isinstance(i, _Heading)]
     level = _section_level(raw_items[0], headings, cat)
     title_line, title_runs, rest, title_source = _take_title(raw_items, level, fm, hints, cat)
+    if not title_line:
+        title_line = _title_from_name(source)
+        title_source = "filename" if title_line else "none"
     items = _finish(rest)
     meta["title_source"] = title_source
     if title_line:
         meta["title_full"] = title_line
     title, topics, attribution = split_title(title_line)
+    if attribution:
+        meta["attribution_source"] = "title"
+    elif authors := _fm_authors(fm):
+        attribution = authors
+        meta["attribution_source"] = "front_matter"
 
     preamble_items, section_items = _split_preamble(items, level)
     preamble = list(_group(preamble_items))
@@ -1050,7 +1274,10 @@ def _parse(
         preamble.insert(0, Paragraph(title_runs))
     if level is not None:
         meta["section_level"] = str(level)
-    sections = _sections(section_items, cat)
+    rules = _KindRules(opts)
+    sections, merged = _sections(section_items, cat, rules)
+    if merged:
+        meta["merged_sections"] = ", ".join(merged)
     if not sections:
         if not preamble or all(isinstance(b, Group) and not b.blocks for b in preamble):
             raise BriefingError("no sections found: the issue has a title but no content")
@@ -1069,9 +1296,28 @@ def _parse(
         preamble = []
         meta["implicit_section"] = "true"
 
+    base = opts.base_url or (source if source.lower().startswith(("http://", "https://")) else "")
+    links = _LinkResolver(base)
+    sections = [replace(s, blocks=map_runs(s.blocks, links.run)) for s in sections]
+    preamble = list(map_runs(tuple(preamble), links.run))
+    if base:
+        meta["base_url"] = base
+    meta.update(links.notes())
+    removed: Removed = env["removed"]
+    for kind, n in removed.as_dict().items():
+        meta[f"removed.{kind}"] = str(n)
+    if env.get("unplaced"):
+        meta["unplaced_lines"] = str(env["unplaced"])
+    meta["intro"] = opts.intro
+
     all_blocks = [*preamble, *(b for s in sections for b in s.blocks)]
     keywords, takeaways = _extras(all_blocks)
-    day, date_source = _issue_date(fm, hints, source, default_date)
+    if not keywords and isinstance(fm_kw := _fm_get(fm, "keywords"), list | str):
+        keywords = tuple(dict.fromkeys(_front_matter_keywords(fm_kw)))
+        if keywords:
+            meta["keywords_source"] = "front_matter"
+    first_heading = next((i.text for i in rest if isinstance(i, _Heading)), "")
+    day, date_source = _issue_date(fm, hints, title_line, first_heading, source, default_date)
     meta["date_source"] = date_source
     return Briefing(
         title=title,
@@ -1086,6 +1332,11 @@ def _parse(
         source=source,
         meta=meta,
     )
+
+
+def _front_matter_keywords(value: object) -> list[str]:
+    raw = value if isinstance(value, list) else _KEYWORD_SEP.split(str(value))
+    return [" ".join(str(k).split()) for k in raw if str(k).strip()]
 
 
 def _matches(h: _Heading, cat: SectorCatalogue) -> bool:
@@ -1108,6 +1359,26 @@ def _section_level(first: _Item, headings: Sequence[_Heading], cat: SectorCatalo
     return min(h.level for h in headings)
 
 
+# An issue's name: "AI洞察日报 2025/12/29", "Weekly #12", "第 12 期", "Vol. 3"
+_TITLE_WORDS = re.compile(
+    r"日报|周报|周刊|月报|月刊|简报|早报|晚报|快讯|通讯|双周报|newsletter|digest|weekly|daily|briefing|bulletin"
+    r"|roundup|recap|\bissue\b|\bvol\.?\s*\d|第\s*\d+\s*期|#\s*\d+",
+    re.IGNORECASE,
+)
+_TITLE_STOP = ("。", "！", "？", ".", "!", "?", "：", ":")
+
+
+def _title_key(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def _looks_like_title(h: _Heading, cat: SectorCatalogue) -> bool:
+    """A first heading at the section level naming the issue, not a sector (``## AI日报 2025/12/29``)."""
+    if find_date(h.text) is not None:  # "AI洞察日报 2025/12/29": a dated heading names an issue
+        return True
+    return not _matches(h, cat) and bool(_TITLE_WORDS.search(h.text))
+
+
 def _take_title(
     items: Sequence[_Item],
     level: int | None,
@@ -1117,29 +1388,58 @@ def _take_title(
 ) -> tuple[str, Inline, list[_Item], str]:
     """(title line, its runs, the remaining items, where the title came from).
 
-    The title is an H1 (or any heading above the section level), else the
-    front matter's ``title``, else the first line of the first paragraph.
+    In order of trust: the front matter's (or metadata header's) ``title``
+    (a first heading that repeats it is the title line instead: it may add
+    topics and a byline); an H1 or any heading
+    above the section level; a first heading at the section level that names
+    the issue (a date, "日报", "Weekly", "#12"…); the first line of the first
+    paragraph when it reads like a title (not a sentence); the HTML ``<title>``.
+    The caller falls back to the file name.
     """
     first = items[0]
     rest = list(items[1:])
+    raw_title = _fm_get(fm, "title")
+    fm_title = " ".join(raw_title.split()) if isinstance(raw_title, str) else ""
     if isinstance(first, _Heading):
-        above = level is None or first.level < level
-        if above or (first.level == 1 == level and not _matches(first, cat)):
+        if fm_title and _title_key(first.text).startswith(_title_key(fm_title)):
+            # the first heading repeats the front matter title, maybe with topics and a byline: richer
             return first.text, first.runs, rest, "heading"
-    fm_title = fm.get("title")
-    if isinstance(fm_title, str) and fm_title.strip():
-        return " ".join(fm_title.split()), (), list(items), "front_matter"
+        if not fm_title:
+            above = level is None or first.level < level
+            if (
+                above
+                or (first.level == 1 == level and not _matches(first, cat))
+                or _looks_like_title(first, cat)
+            ):
+                return first.text, first.runs, rest, "heading"
+    if fm_title:
+        return fm_title, (), list(items), "front_matter"
     if isinstance(first, _Para):
         pieces = list(first.pieces)
         cut = next((i for i, p in enumerate(pieces) if p is None or p.is_break), len(pieces))
         head = _strip_runs(_merge(p for p in pieces[:cut] if p is not None))
-        if head:
+        line = " ".join(plain(head).split())
+        if line and not line.endswith(_TITLE_STOP):
             if pieces[cut + 1 :]:
                 rest.insert(0, _Para(tuple(pieces[cut + 1 :])))
-            return " ".join(plain(head).split()), head, rest, "paragraph"
+            return line, head, rest, "paragraph"
     if hints.title:
         return hints.title, (), list(items), "html_title"
     return "", (), list(items), "none"
+
+
+def _title_from_name(source: str) -> str:
+    """A last-resort title from the file name (``issue-538.markdown`` -> ``issue 538``), or ""."""
+    if not source or kind_from_name(source) is None:
+        return ""
+    path = urlsplit(source).path if "://" in source else source
+    p = PurePosixPath(unquote(path).replace("\\", "/"))
+    stem = p.parent.name if p.stem.lower() in ("index", "_index", "readme") else p.stem
+    words = " ".join(re.split(r"[-_\s]+", _LEADING_DATE.sub("", stem))).strip()
+    return words if any(ch.isalpha() for ch in words) else ""
+
+
+_LEADING_DATE = re.compile(r"^\d{4}[-_.]\d{1,2}[-_.]\d{1,2}[-_]?")
 
 
 def _split_preamble(items: Sequence[_Finished], level: int | None) -> tuple[list[_Finished], list[_Finished]]:
@@ -1156,9 +1456,109 @@ def _opens(item: _Finished, level: int) -> bool:
     return isinstance(item, _Heading) and item.level <= level
 
 
-def _sections(items: Sequence[_Finished], cat: SectorCatalogue) -> list[Section]:
-    """Each heading in ``items`` (all at or above the section level) opens a section."""
+# ------------------------------------------------------------ section kinds
+
+_SPONSOR_WORDS = (
+    "sponsor",
+    "sponsored",
+    "sponsors",
+    "advertisement",
+    "advertising",
+    "ads",
+    "promoted",
+    "partner content",
+    "赞助",
+    "广告",
+    "推广",
+    "合作伙伴",
+    "商务合作",
+)
+_TOC_HEADINGS = (
+    "table of contents",
+    "contents",
+    "toc",
+    "in this issue",
+    "目录",
+    "本期目录",
+    "导航",
+    "快速导航",
+    "本期导读",
+)
+_LEGAL_WORDS = (
+    "license",
+    "licence",
+    "copyright",
+    "disclaimer",
+    "unsubscribe",
+    "privacy",
+    "terms of use",
+    "terms of service",
+    "版权",
+    "许可",
+    "免责声明",
+    "退订",
+    "取消订阅",
+    "隐私",
+    "法律声明",
+)
+
+
+def _words_re(words: Iterable[str], *, whole: bool) -> re.Pattern[str]:
+    alts = "|".join(re.escape(w.casefold()) for w in words if w.strip())
+    if whole:
+        return re.compile(rf"^(?:{alts})$")
+    return re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+
+
+class _KindRules:
+    """Which sections are sponsors, tables of contents or legal text (built-in words + settings)."""
+
+    def __init__(self, opts: ParseOptions) -> None:
+        self.exact = dict(opts.section_kinds)
+        self.sponsor = _words_re((*_SPONSOR_WORDS, *opts.sponsor_headings), whole=False)
+        self.toc = _words_re((*_TOC_HEADINGS, *opts.toc_headings), whole=True)
+        self.legal = _words_re((*_LEGAL_WORDS, *opts.legal_headings), whole=False)
+
+    def kind(self, heading: str, name: str, blocks: tuple[Block, ...]) -> SectionKind:
+        for text in (heading, name):
+            k = self.exact.get(text.casefold().strip())
+            if k is not None:
+                return k
+        n = " ".join(name.casefold().split()).strip(" :：")
+        if self.toc.search(n) or _only_anchor_links(blocks):
+            return "toc"
+        if self.sponsor.search(n):
+            return "sponsor"
+        if self.legal.search(n):
+            return "legal"
+        return "content"
+
+
+def _only_anchor_links(blocks: tuple[Block, ...]) -> bool:
+    """A list of in-page links and nothing else: a table of contents."""
+    runs = [r for r in iter_runs(blocks) if r.text.strip()]
+    return bool(runs) and all(r.url is not None and r.url.startswith("#") for r in runs)
+
+
+def _emoji_name(emoji: str, blocks: tuple[Block, ...]) -> str:
+    """A name for an emoji-only heading: its first group's label, else the emoji's Unicode name."""
+    label = next((b.label for b in blocks if isinstance(b, Group) and b.label.strip()), "")
+    if label:
+        return label if len(label) <= 24 else label[:23].rstrip() + "…"
+    names = [unicodedata.name(ch, "").title() for ch in emoji if unicodedata.category(ch) == "So"]
+    return " ".join(n for n in names if n)
+
+
+def _sections(
+    items: Sequence[_Finished], cat: SectorCatalogue, rules: _KindRules
+) -> tuple[list[Section], list[str]]:
+    """Each heading in ``items`` (all at or above the section level) opens a section.
+
+    A second heading of a sector already present joins that sector's section
+    as a labelled group, so ``/energy`` shows both; returns the merged headings too.
+    """
     sections: list[Section] = []
+    merged: list[str] = []
     used: set[str] = set()
     i = 0
     while i < len(items):
@@ -1168,47 +1568,146 @@ def _sections(items: Sequence[_Finished], cat: SectorCatalogue) -> list[Section]
         while j < len(items) and not _opens(items[j], head.level):
             j += 1
         # deeper headings inside stay for _group; same-or-shallower ones start the next section
-        sections.append(_section(head, items[i + 1 : j], cat, used))
+        sec = _section(head, items[i + 1 : j], cat, used, rules)
+        prior = next((k for k, s in enumerate(sections) if s.known and s.key == sec.key), None)
+        if prior is None:
+            sections.append(sec)
+        else:
+            first = sections[prior]
+            sections[prior] = replace(
+                first, blocks=(*first.blocks, Group(label=sec.heading, blocks=sec.blocks))
+            )
+            merged.append(sec.heading)
         i = j
-    return sections
+    return sections, merged
 
 
-def _section(head: _Heading, body: Sequence[_Finished], cat: SectorCatalogue, used: set[str]) -> Section:
+def _section(
+    head: _Heading, body: Sequence[_Finished], cat: SectorCatalogue, used: set[str], rules: _KindRules
+) -> Section:
     heading = head.text
     emoji, name, headline = _split_heading(heading)
     sector = cat.match_heading(emoji, name)
-    if sector is not None:
-        key, known = sector.key, True
-    else:
-        key, known = slugify(name or heading), False
-        base, n = key, 2
-        while key in used or cat.get(key) is not None:
-            key, n = f"{base}-{n}", n + 1
-    used.add(key)
     blocks = _group(body)
     if _has_link(head.runs) or any(r.image for r in head.runs):
         blocks = (Paragraph(head.runs), *blocks)
+    kind: SectionKind = "content"
+    if sector is not None:
+        key, known = sector.key, True
+    else:
+        known = False
+        if not name:
+            name = _emoji_name(emoji, blocks)
+        kind = rules.kind(heading, name, blocks)
+        key = slugify(name or heading)
+        base, n = key, 2
+        while key in used or cat.get(key) is not None or key == "intro":
+            key, n = f"{base}-{n}", n + 1
+    used.add(key)
     return Section(
-        key=key, emoji=emoji, name=name, headline=headline, blocks=blocks, heading=heading, known=known
+        key=key,
+        emoji=emoji,
+        name=name,
+        headline=headline,
+        blocks=blocks,
+        heading=heading,
+        known=known,
+        kind=kind,
     )
 
 
+# ---------------------------------------------------------------------- links
+
+
+class _LinkResolver:
+    """Relative links and images resolved against the base URL; unusable targets dropped (text kept).
+
+    Without a base URL a relative target stays as written: renderers show it
+    as text next to the link text, since a chat cannot open it.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.relative = 0
+        self.resolved = 0
+        self.dropped = 0
+
+    def url(self, url: str | None) -> str | None:
+        if url is None:
+            return None
+        u = url.strip()
+        low = u.lower()
+        if not u:
+            return None
+        if low.startswith(("http://", "https://", "mailto:", "tg://")):
+            return u
+        if u.startswith("//"):
+            return "https:" + u
+        scheme = urlsplit(u).scheme
+        if scheme and len(scheme) > 1:  # javascript:, data:, file:… never reach a reader as links
+            self.dropped += 1
+            return None
+        if self.base:
+            self.resolved += 1
+            return urljoin(self.base, u)
+        if u.startswith("#"):
+            return None  # an in-page anchor without a page to point to: the text stays
+        self.relative += 1
+        return u
+
+    def run(self, r: Run) -> Run:
+        if r.url is None and r.href is None:
+            return r
+        url, href = self.url(r.url), self.url(r.href)
+        if url == r.url and href == r.href:
+            return r
+        if r.image and url is None and href is None:
+            return replace(r, url=None, href=None, image=bool(r.text) or r.image)
+        return replace(r, url=url, href=href)
+
+    def notes(self) -> dict[str, str]:
+        out = {}
+        if self.resolved:
+            out["links_resolved"] = str(self.resolved)
+        if self.relative:
+            out["relative_links"] = str(self.relative)
+        if self.dropped:
+            out["unsafe_links"] = str(self.dropped)
+        return out
+
+
+# ---------------------------------------------------------------------- dates
+
+
 def _issue_date(
-    fm: Mapping[str, Any], hints: _Hints, source: str, default_date: date | None
-) -> tuple[date, str]:
-    for key in ("date", "published", "pubDate", "issue_date"):
-        d = _as_date(fm.get(key))
+    fm: Mapping[str, Any],
+    hints: _Hints,
+    title_line: str,
+    first_heading: str,
+    source: str,
+    default_date: date | None,
+) -> tuple[date | None, str]:
+    """The issue's date and where it came from, in order of trust; ``(None, "none")`` when nothing says.
+
+    Front matter / metadata header, then the HTML page's date, then the title,
+    then the first heading, then the file name or path. Never today's date.
+    """
+    for key in ("date", "published", "pubdate", "issue_date", "publishdate"):
+        d = as_date(_fm_get(fm, key))
         if d is not None:
             return d, "front_matter"
     if hints.date is not None:
         return hints.date, "html_meta"
-    if source:
-        d = _date_in(_name_of(source), packed=True)
+    for text, where in ((title_line, "title"), (first_heading, "heading")):
+        d = find_date(text) if text else None
         if d is not None:
-            return d, "filename"
+            return d, where
+    d = date_from_path(source)
+    if d is not None:
+        return d, "filename"
     if default_date is not None:
         return default_date, "default"
-    return date.today(), "today"
+    return None, "none"
 
 
 # ----------------------------------------------------------------------- HTML
@@ -1222,6 +1721,7 @@ def parse_html(
     source: str = "",
     catalogue: SectorCatalogue | None = None,
     default_date: date | None = None,
+    options: ParseOptions | None = None,
 ) -> Briefing:
     """Parse an HTML briefing: ``<article>``, else ``<main>``, else ``<body>``, through markdownify."""
     if not html.strip():
@@ -1236,7 +1736,9 @@ def parse_html(
             head.decompose()
     fragment = str(root) if isinstance(root, Tag) else str(soup)
     md = html_to_markdown(fragment)
-    briefing = _parse(md, source=source, catalogue=catalogue, default_date=default_date, hints=hints)
+    briefing = _parse(
+        md, source=source, catalogue=catalogue, default_date=default_date, hints=hints, options=options
+    )
     return replace(briefing, meta={**briefing.meta, "format": "html"})
 
 
@@ -1249,12 +1751,12 @@ def _html_date(soup: BeautifulSoup) -> date | None:
     for meta in soup.find_all("meta"):
         name = str(meta.get("name") or meta.get("property") or "").lower()
         if name in _DATE_META:
-            d = _as_date(str(meta.get("content") or ""))
+            d = as_date(str(meta.get("content") or ""))
             if d is not None:
                 return d
     tag = soup.find("time")
     if isinstance(tag, Tag):
-        return _as_date(str(tag.get("datetime") or tag.get_text()))
+        return as_date(str(tag.get("datetime") or tag.get_text()))
     return None
 
 
@@ -1270,10 +1772,13 @@ def parse_text(
     source: str = "",
     catalogue: SectorCatalogue | None = None,
     default_date: date | None = None,
+    options: ParseOptions | None = None,
 ) -> Briefing:
     """Parse text of a known kind, or sniff it (file extension of ``source`` first, then content)."""
-    resolved: SourceKind = kind or kind_from_name(source) or sniff_kind(text)
-    return _PARSERS[resolved](text, source=source, catalogue=catalogue, default_date=default_date)
+    resolved: SourceKind = kind or kind_from_name(source) or sniff_kind(text.lstrip("\ufeff"))
+    return _PARSERS[resolved](
+        text, source=source, catalogue=catalogue, default_date=default_date, options=options
+    )
 
 
 def parse_source(
@@ -1283,9 +1788,15 @@ def parse_source(
     default_date: date | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = 20.0,
+    options: ParseOptions | None = None,
 ) -> Briefing:
     """Read and parse a file or URL. Raises :class:`SourceError` or :class:`BriefingError`."""
     src = read_source(file_or_url, max_bytes=max_bytes, timeout=timeout)
     return parse_text(
-        src.text, kind=src.kind, source=src.name, catalogue=catalogue, default_date=default_date
+        src.text,
+        kind=src.kind,
+        source=src.name,
+        catalogue=catalogue,
+        default_date=default_date,
+        options=options,
     )

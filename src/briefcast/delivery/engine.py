@@ -490,27 +490,20 @@ class DeliveryEngine:
         issue = self._issue(row.issue_id)
         if issue is None:
             return ()
-        wanted = set(row.sectors)
+        from briefcast.render.compose import digest_parts, with_issue_link  # sections in issue order
+
         out: list[Payload] = []
-        for section in issue.briefing.sections:
-            if section.key in wanted:
-                key = (row.issue_id, section.key, row.platform, variant, lang)
-                cached = self._sections.get(key)
-                if cached is None:
-                    cached = tuple(self._render_section(issue, section, row.platform, variant, lang))
-                    self._sections.put(key, cached)
-                out.extend(cached)
+        for name, make in digest_parts(issue.briefing, row.sectors, lang=lang, compact=variant == "compact"):
+            key = (row.issue_id, name, row.platform, variant, lang)
+            cached = self._sections.get(key)
+            if cached is None:
+                # every sector's message ends with the "read the whole issue" button (public URL set)
+                anchor = "" if name == "intro" else name.split("+")[0]
+                doc = with_issue_link(make(), self.settings.public_url, issue.id, lang=lang, section=anchor)
+                cached = tuple(self.renderers[row.platform](doc))
+                self._sections.put(key, cached)
+            out.extend(cached)
         return tuple(out)
-
-    def _render_section(
-        self, issue: StoredIssue, section: Any, platform: str, variant: str, lang: str
-    ) -> list[Any]:
-        from briefcast.render.compose import section_document, with_issue_link
-
-        doc = section_document(issue.briefing, section, lang=lang, compact=variant == "compact")
-        return self.renderers[platform](
-            with_issue_link(doc, self.settings.public_url, issue.id, lang=lang, section=section.key)
-        )
 
     async def _dispatch(self, lane: _Lane) -> None:
         """Send the lane's items as soon as their buckets allow, bounded by the concurrency slots."""

@@ -20,8 +20,11 @@ Query parameters: ``publish=false`` stores a draft (not delivered, no
 on-publish hook); ``source=label`` names the origin in the issue and audit
 trail. Answers:
 
-* 201 ``{"id", "revision", "status", "sectors", "title", "date", "published"}``
-  for a new issue (``status = "new"``) or a new revision (``"revision"``);
+* 201 ``{"id", "revision", "status", "sectors", "title", "date", "published", "fidelity"}``
+  for a new issue (``status = "new"``) or a new revision (``"revision"``); ``date`` is
+  ``null`` when the issue states none; ``fidelity`` is the report of what readers receive
+  of the source (items and links kept per platform, losses with line and reason, warnings;
+  see ``briefcast.render.fidelity``);
 * 200 with the same fields and ``status = "duplicate"`` when identical content
   was stored before (nothing changes);
 * 401 bad/missing token, 413 over the size cap (``Content-Length`` checked
@@ -192,6 +195,7 @@ class IssueApi:
             "title": outcome.title,
             "date": outcome.date.isoformat() if outcome.date else None,
             "published": outcome.published,
+            "fidelity": dict(outcome.fidelity) if outcome.fidelity else None,
         }
         status = 200 if outcome.status == "duplicate" else 201
         return JSONResponse(

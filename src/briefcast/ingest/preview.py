@@ -18,7 +18,7 @@ from typing import Any
 from briefcast.briefing.model import Briefing
 from briefcast.render import slack as slack_render
 from briefcast.render import telegram as telegram_render
-from briefcast.render.compose import section_document
+from briefcast.render.compose import digest_parts
 from briefcast.render.document import Document
 
 Payload = dict[str, Any]
@@ -58,6 +58,15 @@ class IssuePreview:
     language: str
     sectors: tuple[SectorPreview, ...]
     warnings: tuple[str, ...] = ()
+    fidelity: Mapping[str, Any] | None = None
+    """The issue's fidelity report made at ingest (what readers receive of the source), if any."""
+
+    def fidelity_line(self, lang: str = "zh") -> str:
+        """``fidelity: 412/412 items (100.0%), 88/88 links (100.0%)`` in ``lang``; "" without a report."""
+        if not self.fidelity:
+            return ""
+        summary = self.fidelity.get("summary", {})
+        return str(summary.get("zh" if lang.startswith("zh") else "en", ""))
 
     def payloads(self, platform: str) -> list[Payload]:
         """Every message of every sector for ``platform``, in issue order (what the operator is shown)."""
@@ -84,6 +93,7 @@ class IssuePreview:
             "language": self.language,
             "sectors": [s.to_dict() for s in self.sectors],
             "warnings": list(self.warnings),
+            "fidelity": dict(self.fidelity) if self.fidelity else None,
         }
 
 
@@ -94,7 +104,8 @@ def build_preview(
     lang: str | None = None,
     compact: bool = False,
 ) -> IssuePreview:
-    """Render every sector of ``briefing`` for each platform.
+    """Render every delivered section of ``briefing`` for each platform, as one push to a subscriber
+    of all of them would (the intro with the first section, or on its own, as the issue says).
 
     ``lang`` is the language of the chrome (footer, labels) — a subscriber's
     chat language; by default the issue's own. ``compact`` previews the compact
@@ -106,14 +117,19 @@ def build_preview(
     warnings: list[str] = []
     if briefing.date is None:
         warnings.append("the issue has no date; it is identified by its title only")
-    sectors: list[SectorPreview] = []
     for section in briefing.sections:
-        if not section.known:
+        if not section.known and section.delivered:
             warnings.append(
                 f"section {section.heading or section.name!r} matches no configured sector "
                 f"(stored as {section.key!r}; no subscriber of a known sector receives it)"
             )
-        doc = section_document(briefing, section, lang=lang, compact=compact)
+    warnings.extend(_fidelity_warnings(briefing))
+    sectors: list[SectorPreview] = []
+    keys = [s.key for s in briefing.delivered_sections]
+    for name, make in digest_parts(briefing, keys, lang=lang, compact=compact):
+        doc = make()
+        key = name.removesuffix("+intro")
+        part_of = briefing.section(key)
         payloads: dict[str, tuple[Payload, ...]] = {}
         for platform in platforms:
             renderer = RENDERERS.get(platform)
@@ -122,17 +138,37 @@ def build_preview(
             try:
                 payloads[platform] = tuple(renderer(doc))
             except Exception as e:  # surfaced to the operator, never a crash of the upload flow
-                warnings.append(
-                    f"{platform}: sector {section.key!r} could not be rendered ({type(e).__name__}: {e})"
-                )
+                warnings.append(f"{platform}: sector {key!r} could not be rendered ({type(e).__name__}: {e})")
                 payloads[platform] = ()
-        sectors.append(
-            SectorPreview(key=section.key, title=doc.title, known=section.known, payloads=payloads)
-        )
+        known = part_of.known if part_of is not None else False
+        sectors.append(SectorPreview(key=key, title=doc.title, known=known, payloads=payloads))
     return IssuePreview(
         title=briefing.title,
         date=briefing.date,
         language=briefing.language,
         sectors=tuple(sectors),
         warnings=tuple(warnings),
+        fidelity=briefing.fidelity or None,
     )
+
+
+def _fidelity_warnings(briefing: Briefing, limit: int = 10) -> list[str]:
+    """The ingest report's notes and, below 100%, what was lost (the operator reads this first)."""
+    report = briefing.fidelity
+    if not report:
+        return []
+    out = [w for w in report.get("warnings", ()) if not str(w).startswith("no date")]
+    if not report.get("complete", True):
+        out.insert(0, str(report.get("summary", {}).get("en", "")))
+        seen: set[tuple[str, str, int]] = set()
+        for platform in report.get("platforms", ()):
+            for crash in platform.get("crashes", ()):
+                out.append(f"render failure: {crash}")
+            for x in platform.get("lost", ()):
+                k = (x["kind"], x["text"], x["line"])
+                if k not in seen and len(seen) < limit:
+                    seen.add(k)
+                    why = f" ({x['reason']})" if x.get("reason") else ""
+                    out.append(f"lost {x['kind']} at line {x['line']}: {x['text'][:120]}{why}")
+        out.extend(f"leaked markup: {x[:80]}" for x in report.get("leaks", ()))
+    return out

@@ -16,18 +16,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
 from briefcast.briefing.model import Briefing
-from briefcast.briefing.parse import parse_text
+from briefcast.briefing.parse import ParseOptions, parse_text
 from briefcast.briefing.sectors import SectorCatalogue
 from briefcast.briefing.source import decode_text
 from briefcast.errors import BriefcastError, BriefingError, SourceError
+from briefcast.render.fidelity import report_for
 from briefcast.store import Store
 from briefcast.store.tables import IngestEventRow, utc
 
@@ -64,6 +65,8 @@ class IngestOutcome:
     date: date | None = None
     published: bool = False
     reason: str = ""
+    fidelity: Mapping[str, Any] | None = None
+    """The issue's fidelity report (``FidelityReport.to_dict()``), for answers and logs."""
 
     @property
     def ok(self) -> bool:
@@ -117,6 +120,29 @@ def decode(data: bytes, *, charset: str | None = None, name: str = "input") -> s
     return decode_text(data, name, charset)
 
 
+FIDELITY_LOSSES_KEPT = 50
+"""Losses per platform kept in the stored report (their count is always kept)."""
+
+
+def read_issue(
+    text: str,
+    *,
+    kind: Kind | None = None,
+    source: str = "",
+    catalogue: SectorCatalogue | None = None,
+    options: ParseOptions | None = None,
+) -> Briefing:
+    """Parse an issue and attach its fidelity report: what every ingest path stores.
+
+    ``briefcast ingest``, the issue API, polled sources and bot uploads all read
+    issues here, so each stored issue carries the same measurement of what its
+    readers receive (:func:`briefcast.render.fidelity.report_for`).
+    """
+    briefing = parse_text(text, kind=kind, source=source, catalogue=catalogue, options=options)
+    report = report_for(briefing, text)
+    return replace(briefing, fidelity=report.to_dict(limit=FIDELITY_LOSSES_KEPT))
+
+
 # ------------------------------------------------------------------- service
 
 
@@ -136,11 +162,13 @@ class IngestService:
         catalogue: SectorCatalogue | None = None,
         on_published: PublishedCallback | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        options: ParseOptions | None = None,
     ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.on_published = on_published
         self.max_bytes = max_bytes
+        self.options = options
 
     # -- parsing (pure; also used by the document-upload preview flow)
 
@@ -166,7 +194,9 @@ class IngestService:
         if not text.strip():
             raise BriefingError(f"{name} is empty")
         try:
-            briefing = parse_text(text, kind=kind, source=source, catalogue=self.catalogue)
+            briefing = read_issue(
+                text, kind=kind, source=source, catalogue=self.catalogue, options=self.options
+            )
         except BriefingError as e:
             raise BriefingError(str(e) if name in str(e) else f"{name}: {e}") from None
         if not briefing.sections:
@@ -250,10 +280,14 @@ class IngestService:
             title=briefing.title,
             date=briefing.date,
             published=publish,
+            fidelity=briefing.fidelity or None,
         )
         if result.status == "duplicate":
             self._record(label, "duplicate", f"same content as issue {result.issue_id}", result.issue_id)
         log.info("ingest %s (%s): %s", origin, label, outcome.describe())
+        summary = (briefing.fidelity or {}).get("summary", {}).get("en")
+        if summary and not briefing.fidelity.get("complete", True):
+            log.warning("ingest %s (%s): %s", origin, label, summary)
         if publish and result.status != "duplicate":
             await self._notify(result.issue_id)
         return outcome

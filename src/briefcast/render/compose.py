@@ -8,10 +8,11 @@ limits.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from briefcast.archive.urls import issue_url
 from briefcast.briefing.model import (
@@ -26,6 +27,8 @@ from briefcast.briefing.model import (
     Run,
     RunStyle,
     Section,
+    iter_runs,
+    map_runs,
     plain,
 )
 from briefcast.render.document import Button, Document
@@ -34,6 +37,12 @@ from briefcast.render.i18n import is_zh, t
 # Telegram shows button labels on one line; longer labels are cut with "…".
 BUTTON_TEXT_MAX = 40
 ATTRIBUTION_MAX = 60
+# A section key this long or shorter goes into buttons as is ("sector:energy.42"); a longer one (a
+# 48-character CJK slug is 144 bytes) as its position ("sector:#3.42"): Telegram allows 64 bytes.
+BUTTON_KEY_MAX_BYTES = 24
+# Buttons of an issue's sections: Telegram keyboards and Slack messages (50 blocks) hold only so many.
+MAX_SECTION_BUTTONS = 30
+
 
 Buttons = Sequence[Sequence[Button]]
 
@@ -51,10 +60,78 @@ def _colon(briefing: Briefing) -> str:
     return "：" if is_zh(briefing.language) else ": "
 
 
-def section_title(briefing: Briefing, section: Section) -> str:
-    """``🤖 AI新能力：推理成本下降…`` — emoji, name and headline, with the issue language's colon."""
+def section_title(briefing: Briefing, section: Section, lang: str | None = None) -> str:
+    """``🤖 AI新能力：推理成本下降…`` — emoji, name and headline, with the issue language's colon.
+
+    A sponsored section says so: ``… · 赞助`` / ``… · Sponsored``.
+    """
     head = f"{section.emoji} {section.name}".strip()
-    return f"{head}{_colon(briefing)}{section.headline}" if section.headline else head
+    title = f"{head}{_colon(briefing)}{section.headline}" if section.headline else head
+    if section.kind == "sponsor":
+        title = f"{title} · {t('sponsored', lang or briefing.language)}"
+    return title
+
+
+def label_images(blocks: tuple[Block, ...], lang: str) -> tuple[Block, ...]:
+    """Images without alt text get the reader's word for "image" (``🖼 图片``), so none is invisible."""
+    if not any(r.image and not r.text.strip() for r in iter_runs(blocks)):
+        return blocks
+    word = t("image", lang)
+    return map_runs(blocks, lambda r: replace(r, text=word) if r.image and not r.text.strip() else r)
+
+
+def section_ref(briefing: Briefing, section: Section) -> str:
+    """What a button carries to name ``section``: its key, or ``#<position>`` when the key is long.
+
+    :meth:`Briefing.section` reads both, so callback data stays within Telegram's 64 bytes for any heading.
+    """
+    if len(section.key.encode()) <= BUTTON_KEY_MAX_BYTES:
+        return section.key
+    index = next((i for i, s in enumerate(briefing.sections) if s is section), None)
+    if index is None:
+        index = next(i for i, s in enumerate(briefing.sections) if s.key == section.key)
+    return f"#{index}"
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Button labels made distinct: a repeated label gets `` (2)``, `` (3)``…; an empty one ``…``."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for label in labels:
+        label = label or "…"
+        n = seen.get(label, 0) + 1
+        seen[label] = n
+        out.append(label if n == 1 else f"{label} ({n})")
+    return out
+
+
+def section_buttons(
+    briefing: Briefing,
+    *,
+    labels: Sequence[str] | None = None,
+    exclude: str | None = None,
+    issue_id: int | None = None,
+) -> list[Button]:
+    """One ``sector:<ref>`` button per delivered section (``<ref>.<issue id>`` pins a past issue).
+
+    ``labels`` (one per delivered section) replace the default ``emoji name``;
+    labels are shortened and made unique.
+    """
+    secs = briefing.delivered_sections[:MAX_SECTION_BUTTONS]
+    raw = (
+        list(labels)[:MAX_SECTION_BUTTONS]
+        if labels is not None
+        else [f"{s.emoji} {s.name}".strip() for s in secs]
+    )
+    names = unique_labels([_shorten(x, BUTTON_TEXT_MAX) for x in raw])
+    out: list[Button] = []
+    for s, name in zip(secs, names, strict=True):
+        if s.key == exclude:
+            continue
+        ref = section_ref(briefing, s)
+        value = ref if issue_id is None else f"{ref}.{issue_id}"
+        out.append(Button(name, action="sector", value=value))
+    return out
 
 
 _BY = re.compile(
@@ -75,9 +152,18 @@ def source_name(attribution: str) -> str:
     return _shorten(head or attribution, ATTRIBUTION_MAX)
 
 
+def footer_name(briefing: Briefing) -> str:
+    """Who the footer credits: the byline's producer, or the authors from the metadata as they are."""
+    if not briefing.attribution.strip():
+        return ""
+    if briefing.meta.get("attribution_source") == "front_matter":
+        return _shorten(briefing.attribution, ATTRIBUTION_MAX)
+    return source_name(briefing.attribution)
+
+
 def footer(briefing: Briefing, lang: str) -> str:
     """Attribution and issue date, short: ``来源：量子鲨鱼 · 2026-11-28``."""
-    who = source_name(briefing.attribution) if briefing.attribution.strip() else ""
+    who = footer_name(briefing)
     parts = [t("source", lang, who=who)] if who else []
     if briefing.date is not None:
         parts.append(briefing.date.isoformat())
@@ -108,11 +194,11 @@ def section_document(
     the full digest. ``buttons`` are passed through (the caller knows its commands).
     """
     sec = _resolve(briefing, section)
-    blocks: tuple[Block, ...] = sec.blocks
+    blocks: tuple[Block, ...] = label_images(sec.blocks, lang)
     if compact:
-        blocks = _compact_blocks(sec, lang)
+        blocks = _compact_blocks(replace(sec, blocks=blocks), lang)
     return Document(
-        title=section_title(briefing, sec),
+        title=section_title(briefing, sec, lang),
         blocks=blocks,
         footer=footer(briefing, lang),
         buttons=_freeze(buttons),
@@ -131,7 +217,7 @@ def with_issue_link(
     if not public_url:
         return doc
     url = issue_url(public_url, issue_id, lang=lang, section=section)
-    return dataclasses.replace(doc, buttons=(*doc.buttons, (Button(t("read_issue", lang), url=url),)))
+    return replace(doc, buttons=(*doc.buttons, (Button(t("read_issue", lang), url=url),)))
 
 
 def _compact_blocks(sec: Section, lang: str) -> tuple[Block, ...]:
@@ -156,43 +242,106 @@ def issue_documents(
     lang: str = "zh",
     compact: bool = False,
 ) -> list[Document]:
-    """One document per section, in issue order, optionally only the ``sectors`` keys."""
-    wanted = None if sectors is None else set(sectors)
-    return [
-        section_document(briefing, s, lang=lang, compact=compact)
-        for s in briefing.sections
-        if wanted is None or s.key in wanted
-    ]
+    """The issue as a reader receives it, optionally only the ``sectors`` keys: one document per
+    delivered section in issue order, the intro placed as the issue says (see :func:`digest_parts`)."""
+    keys = [s.key for s in briefing.delivered_sections] if sectors is None else list(sectors)
+    return [make() for _, make in digest_parts(briefing, keys, lang=lang, compact=compact)]
 
 
-def overview_document(briefing: Briefing, lang: str = "zh") -> Document:
-    """The issue at a glance: topics, one line per sector, and a button per sector (``sector:<key>``)."""
+DigestPart = tuple[str, Callable[[], Document]]
+"""(a name unique within the issue, for caching renders; the document, made on demand)."""
+
+
+def intro_placement(briefing: Briefing) -> str:
+    """Where the intro goes in a push: ``first`` (with the first section), ``separate`` or ``off``."""
+    value = briefing.meta.get("intro", "first")
+    return value if value in ("first", "separate", "off") else "first"
+
+
+def intro_document(briefing: Briefing, lang: str = "zh") -> Document:
+    """The intro on its own: the issue title over the text before the first section."""
+    return Document(
+        title=briefing.title or t("intro_title", lang),
+        blocks=label_images(briefing.preamble, lang),
+        footer=footer(briefing, lang),
+    )
+
+
+def digest_parts(
+    briefing: Briefing, sectors: Iterable[str], *, lang: str = "zh", compact: bool = False
+) -> list[DigestPart]:
+    """What one push of ``briefing`` to a subscriber of ``sectors`` consists of, in order.
+
+    The delivered sections among ``sectors`` in issue order; the issue's intro
+    comes with the first of them (``intro = "first"``, the default), as its own
+    message before them (``"separate"``) or not at all (``"off"``). The compact
+    variant leaves the intro out (it is in the overview).
+    """
+    wanted = set(sectors)
+    secs = [s for s in briefing.delivered_sections if s.key in wanted]
+    parts: list[DigestPart] = []
+    placement = intro_placement(briefing) if briefing.preamble and secs and not compact else "off"
+    if placement == "separate":
+        parts.append(("intro", functools.partial(intro_document, briefing, lang)))
+    for i, sec in enumerate(secs):
+        if i == 0 and placement == "first":
+            parts.append((f"{sec.key}+intro", functools.partial(_with_intro, briefing, sec, lang)))
+        else:
+            make = functools.partial(section_document, briefing, sec, lang=lang, compact=compact)
+            parts.append((sec.key, make))
+    return parts
+
+
+def _with_intro(briefing: Briefing, sec: Section, lang: str) -> Document:
+    """The first section of a push, the issue's intro above it (under the issue's title)."""
+    doc = section_document(briefing, sec, lang=lang)
+    intro: list[Block] = []
+    if briefing.title:
+        intro.append(Paragraph((Run(briefing.title, frozenset({"bold"})),)))
+    intro.extend(label_images(briefing.preamble, lang))
+    return replace(
+        doc, blocks=(*intro, Group(label=doc.title, blocks=doc.blocks)), title=briefing.title or doc.title
+    )
+
+
+def overview_document(briefing: Briefing, lang: str = "zh", *, issue_id: int | None = None) -> Document:
+    """The issue at a glance: topics, the intro, one line per section, a button per section.
+
+    Buttons carry ``sector:<ref>`` (:func:`section_ref`), pinned to ``issue_id`` when given.
+    Tables of contents and legal text are not listed (readers do not receive them).
+    """
     blocks: list[Block] = []
     if briefing.topics:
         sep = "、" if is_zh(briefing.language) else ", "
         blocks.append(
             Paragraph((Run(t("topics", lang), frozenset({"bold"})), Run(sep.join(briefing.topics))))
         )
+    blocks.extend(label_images(briefing.preamble, lang))
     items: list[ListItem] = []
-    for s in briefing.sections:
+    for s in briefing.delivered_sections:
         head = f"{s.emoji} {s.name}".strip()
         runs: list[Run] = [Run(head, frozenset({"bold"}))]
         if s.headline:
             runs.append(Run(_colon(briefing) + s.headline))
+        if s.kind == "sponsor":
+            runs.append(Run(f" · {t('sponsored', lang)}", frozenset({"italic"})))
         items.append(ListItem(tuple(runs)))
     if items:
         blocks.append(ListBlock(tuple(items)))
+        if len(items) > MAX_SECTION_BUTTONS:
+            more = t("more_sections", lang, n=len(items) - MAX_SECTION_BUTTONS)
+            blocks.append(Paragraph((Run(more, frozenset({"italic"})),)))
     else:
         blocks.append(Paragraph((Run(t("no_sections", lang)),)))
-    buttons = [
-        Button(_shorten(f"{s.emoji} {s.name}".strip(), BUTTON_TEXT_MAX), action="sector", value=s.key)
-        for s in briefing.sections
-    ]
+    said = briefing.attribution.strip()
+    if said and said != footer_name(briefing):
+        # the footer names the producer; the whole byline ("… contact us to subscribe") is read here
+        blocks.append(Paragraph((Run(said, frozenset({"italic"})),)))
     return Document(
         title=briefing.title,
         blocks=tuple(blocks),
         footer=footer(briefing, lang),
-        buttons=_rows(buttons, 2),
+        buttons=_rows(section_buttons(briefing, issue_id=issue_id), 2),
     )
 
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from briefcast.briefing.model import (
@@ -182,6 +182,8 @@ class Piece:
     marks the continuation of a piece that had to be split). ``box`` groups
     consecutive pieces with the same ``box_id`` into one quote or preformatted
     block. ``label`` marks a group label, which must not end a part on its own.
+    ``under`` is the label of the group the piece belongs to: a message part
+    that starts inside a group repeats it (:func:`with_continued_labels`).
     """
 
     spans: tuple[Span, ...]
@@ -190,6 +192,7 @@ class Piece:
     box_id: int = 0
     language: str = ""
     label: bool = False
+    under: str = ""
 
     @property
     def text(self) -> str:
@@ -199,19 +202,68 @@ class Piece:
 BULLETS = ("•", "◦", "▪")
 
 
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
+
+
+def chat_linkable(url: str | None) -> bool:
+    """Whether a chat can open ``url`` as a link: an absolute web (or Telegram) URL."""
+    return url is not None and url.strip().lower().startswith(("http://", "https://", "tg://"))
+
+
+def shown_target(url: str, text: str) -> str:
+    """What to show beside a link a chat cannot open: a mailto's address, a relative path; "" if visible."""
+    target = url.strip()
+    if target.lower().startswith("mailto:"):
+        target = target[7:].split("?", 1)[0]
+    elif _SCHEME.match(target):
+        return ""  # javascript:, data:… are never shown, linked or not
+    return "" if not target or target in text else target
+
+
 def _spans(runs: Inline) -> tuple[Span, ...]:
+    """Runs as spans: images shown as ``🖼 alt`` (``🖼 image`` without one: composition puts the
+    reader's word for it, see :func:`briefcast.render.compose.label_images`), links a chat cannot
+    open (``mailto:``, a relative path without a base URL) followed by their target as text."""
     out: list[Span] = []
+
+    def add(text: str, styles: frozenset[RunStyle], url: str | None) -> None:
+        if not text:
+            return
+        prev = out[-1] if out else None
+        if prev is not None and prev.styles == styles and prev.url == url:
+            out[-1] = Span(prev.text + text, prev.styles, prev.url)
+        else:
+            out.append(Span(text, styles, url))
+
     for r in runs:
         text = clean_text(r.text)
         if r.image:
-            text = "🖼 " + (text or "image")
-        if not text:
+            alt = text or "image"
+            if r.href is not None:
+                add("🖼", r.styles, r.url)
+                add(" " + alt, r.styles, r.href)
+            else:
+                add("🖼 " + alt, r.styles, r.url)
             continue
-        prev = out[-1] if out else None
-        if prev is not None and prev.styles == r.styles and prev.url == r.url:
-            out[-1] = Span(prev.text + text, prev.styles, prev.url)
-        else:
-            out.append(Span(text, r.styles, r.url))
+        add(text, r.styles, r.url)
+    return _with_targets(out)
+
+
+def _with_targets(spans: list[Span]) -> tuple[Span, ...]:
+    """After each link a chat cannot open, its target as plain text (`` (path)``)."""
+    out: list[Span] = []
+    i = 0
+    while i < len(spans):
+        url = spans[i].url
+        j = i + 1
+        while url is not None and j < len(spans) and spans[j].url == url:
+            j += 1
+        out.extend(spans[i:j])
+        if url is not None and not chat_linkable(url):
+            shown = shown_target(url, "".join(s.text for s in spans[i:j]))
+            if shown:
+                out.append(Span(f" ({shown})"))
+        i = j
     return tuple(out)
 
 
@@ -266,14 +318,19 @@ class _Layout:
                 for i, s in enumerate(links):
                     row.extend([Span(" · ")] if i else [])
                     row.append(s)
-                self.pieces.append(Piece(tuple(row), "\n", box, box_id))
+                self.pieces.append(Piece(_with_targets(row), "\n", box, box_id))
         elif isinstance(b, Quote):
             qid = box_id if box == "quote" else self.new_box()
             self.blocks(b.blocks, sep, "quote", qid)
         else:  # Group
             label = Span(clean_text(b.label), frozenset({"bold"}))
             self.pieces.append(Piece((label,), sep, box, box_id, label=True))
+            start = len(self.pieces)
             self.blocks(b.blocks, "\n", box, box_id)
+            name = " ".join(clean_text(b.label).split())
+            for k in range(start, len(self.pieces)):
+                if not self.pieces[k].under:
+                    self.pieces[k] = replace(self.pieces[k], under=name)
 
     def items(self, lb: ListBlock, depth: int, sep: str, box: BoxKind, box_id: int) -> None:
         indent = "  " * depth
@@ -427,9 +484,7 @@ def _join(piece: Piece, group: list[tuple[Span, ...]], continuation: bool) -> Pi
 
 
 def _with(piece: Piece, spans: tuple[Span, ...], continuation: bool) -> Piece:
-    return Piece(
-        spans, "" if continuation else piece.sep, piece.box, piece.box_id, piece.language, piece.label
-    )
+    return replace(piece, spans=spans, sep="" if continuation else piece.sep)
 
 
 def _hard_atoms(piece: Piece, cost: CostFn, limits: Cost) -> list[tuple[Span, ...]]:
@@ -512,3 +567,38 @@ def pack(
     if cur:
         parts.append(cur)
     return parts
+
+
+# --------------------------------------------------------- continued groups
+
+CONTINUED_LABEL_MAX = 60
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def continued_label(piece: Piece) -> Piece | None:
+    """The label a part starting with ``piece`` repeats: ``核心进展（续）`` / ``Highlights (continued)``."""
+    if piece.label or not piece.under:
+        return None
+    name = piece.under
+    if len(name) > CONTINUED_LABEL_MAX:
+        name = name[: CONTINUED_LABEL_MAX - 1].rstrip() + "…"
+    suffix = "（续）" if _CJK.search(name) else " (continued)"
+    return Piece((Span(name + suffix, frozenset({"bold"})),), "", label=True)
+
+
+def needs_continued_labels(parts: list[list[Piece]]) -> bool:
+    return any(part and continued_label(part[0]) is not None for part in parts[1:])
+
+
+def with_continued_labels(parts: list[list[Piece]]) -> list[list[Piece]]:
+    """Parts after the first that start inside a group get the group's label first, so a section
+    split over several messages keeps its sub-heading (pack with :data:`CONTINUED_LABEL_MAX` spare)."""
+    out = [parts[0]] if parts else []
+    for part in parts[1:]:
+        label = continued_label(part[0]) if part else None
+        if label is None:
+            out.append(part)
+        else:
+            first = replace(part[0], sep="\n")
+            out.append([label, first, *part[1:]])
+    return out

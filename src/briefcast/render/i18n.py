@@ -31,6 +31,18 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
     "no_sections": {"zh": "本期没有板块内容。", "en": "This issue has no sections."},
     "table_links": {"zh": "表格链接：", "en": "Links in the table: "},
     "read_issue": {"zh": "📖 阅读本期全文", "en": "📖 Read the whole issue"},
+    "image": {"zh": "图片", "en": "image"},
+    "continued": {"zh": "（续）", "en": " (continued)"},
+    "sponsored": {"zh": "赞助", "en": "Sponsored"},
+    "intro_title": {"zh": "导语", "en": "Intro"},
+    "more_sections": {
+        "zh": "另有 {n} 个板块未设按钮（一条消息最多 30 个按钮）",
+        "en": "{n} more sections have no button (a message holds at most 30)",
+    },
+    "more_sections_one": {
+        "zh": "另有 {n} 个板块未设按钮（一条消息最多 30 个按钮）",
+        "en": "{n} more section has no button (a message holds at most 30)",
+    },
 }
 
 

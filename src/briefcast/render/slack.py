@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from briefcast.render.document import (
+    CONTINUED_LABEL_MAX,
     Button,
     Cost,
     Document,
@@ -25,7 +26,9 @@ from briefcast.render.document import (
     Span,
     clean_text,
     layout,
+    needs_continued_labels,
     pack,
+    with_continued_labels,
 )
 
 MAX_BLOCKS: Final = 50
@@ -183,7 +186,8 @@ def _header(title: str, index: int, total: int) -> dict[str, Any] | None:
 def render(doc: Document) -> list[dict[str, Any]]:
     """``chat.postMessage`` params for ``doc``: one dict per message, in order."""
     title = _shorten(doc.title, 3000)
-    sections = pack(layout(doc.blocks), _cost, (MAX_SECTION,), break_before_labels=True)
+    pieces = layout(doc.blocks)
+    sections = pack(pieces, _cost, (MAX_SECTION,), break_before_labels=True)
     actions = _actions(doc.buttons)
     foot = _shorten(doc.footer, MAX_CONTEXT_TEXT)
     tail: list[dict[str, Any]] = []
@@ -197,6 +201,13 @@ def render(doc: Document) -> list[dict[str, Any]]:
     if per_message < 1:
         raise ValueError(f"{len(doc.buttons)} button rows leave no room for content in one Slack message")
     messages = _messages(sections, per_message) or [[]]
+    if len(messages) > 1 and needs_continued_labels([m[0] for m in messages if m]):
+        # a message starting inside a group repeats its label: pack again with room for it
+        spare = (MAX_SECTION - 2 * CONTINUED_LABEL_MAX - 20,)
+        sections = pack(pieces, _cost, spare, break_before_labels=True)
+        messages = _messages(sections, per_message) or [[]]
+        firsts = with_continued_labels([m[0] for m in messages])
+        messages = [[first, *m[1:]] for first, m in zip(firsts, messages, strict=True)]
     out: list[dict[str, Any]] = []
     for n, group in enumerate(messages, start=1):
         blocks: list[dict[str, Any]] = []

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from briefcast.briefing.model import RunStyle
 from briefcast.render.document import (
+    CONTINUED_LABEL_MAX,
     Button,
     Cost,
     Document,
@@ -27,8 +28,10 @@ from briefcast.render.document import (
     Span,
     clean_text,
     layout,
+    needs_continued_labels,
     pack,
     utf16_len,
+    with_continued_labels,
 )
 
 MAX_TEXT: Final = 4096  # UTF-16 code units after entity parsing
@@ -196,7 +199,13 @@ def _render(doc: Document) -> list[dict[str, Any]]:
         MAX_HTML_UNITS - utf16_len(_title_html(title, 999, 999)) - 2 - (utf16_len(foot_html) + 2),
         MAX_ENTITIES - (1 if title else 0) - (1 if foot else 0),
     )
-    parts = pack(layout(doc.blocks), _cost, limits) or [[]]
+    pieces = layout(doc.blocks)
+    parts = pack(pieces, _cost, limits) or [[]]
+    if needs_continued_labels(parts):
+        # a part starting inside a group repeats its label: pack again with room for it
+        room = CONTINUED_LABEL_MAX + 12
+        spare = (limits[0] - room, limits[1] - 2 * room - 10, limits[2] - 1)
+        parts = with_continued_labels(pack(pieces, _cost, spare) or [[]])
     keyboard = _keyboard(doc.buttons)
     out: list[dict[str, Any]] = []
     for n, pieces in enumerate(parts, start=1):

@@ -202,6 +202,9 @@ class Store:
             assert row.id is not None
             for pos, sec in enumerate(briefing.sections):
                 s.add(_section_row(row.id, pos, sec))
+            intro = briefing.intro_section()
+            if intro is not None:  # the intro is searchable too (position -1, key "intro")
+                s.add(_section_row(row.id, -1, intro))
             status: IngestStatus = "revision" if revision > 1 else "new"
             s.add(IngestEventRow(source=row.source, at=stamp, status=status, issue_id=row.id))
             return IngestResult(row.id, revision, status, briefing.sector_keys)
