@@ -133,6 +133,21 @@ def test_find_issue_by_id_date_and_latest(store: Store) -> None:
     assert store.find_issue("yesterday") is None
 
 
+def test_an_undated_issue_published_after_dated_ones_is_the_latest(store: Store) -> None:
+    """An issue that states no date counts as of the day it was published: one ingested today is
+    newer than one dated in the past, and an old dated issue ingested later does not overtake it."""
+    past = store.ingest(briefing(title="上周", day=date(2020, 1, 6)), raw="dated, long ago")
+    undated = store.ingest(briefing(title="无日期", day=None), raw="undated, published now")
+    latest = store.latest_issue()
+    assert latest is not None and latest.id == undated.issue_id
+    assert [i.id for i in store.list_issues()] == [undated.issue_id, past.issue_id]
+    hits = store.search("Gemini")
+    assert hits and hits[0].issue_id == undated.issue_id
+    store.ingest(briefing(title="更早", day=date(2019, 5, 1)), raw="dated, even older")
+    latest = store.latest_issue()
+    assert latest is not None and latest.id == undated.issue_id
+
+
 def test_concurrent_ingest_of_the_same_text_stores_it_once(store: Store) -> None:
     barrier = threading.Barrier(4)
     statuses: list[str] = []

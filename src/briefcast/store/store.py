@@ -294,11 +294,7 @@ class Store:
     def list_issues(self, limit: int = 20) -> list[StoredIssue]:
         """Every stored revision (drafts included), newest first."""
         with self._read() as s:
-            rows = s.exec(
-                select(IssueRow)
-                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
-                .limit(limit)
-            ).all()
+            rows = s.exec(select(IssueRow).order_by(*_NEWEST_FIRST).limit(limit)).all()
             return [_issue(r) for r in rows]
 
     # ------------------------------------------------------------ public archive
@@ -316,7 +312,7 @@ class Store:
             rows = s.exec(
                 select(IssueRow)
                 .where(*_archived(sector))
-                .order_by(col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc())
+                .order_by(*_NEWEST_FIRST)
                 .offset(max(0, offset))
                 .limit(limit)
             ).all()
@@ -435,9 +431,7 @@ class Store:
             else:
                 for t in terms:
                     stmt = stmt.where(col(SectionRow.text).ilike(like_pattern(t), escape="\\"))
-            stmt = stmt.order_by(
-                col(IssueRow.date).desc().nulls_last(), col(IssueRow.id).desc(), col(SectionRow.position)
-            ).limit(limit)
+            stmt = stmt.order_by(*_NEWEST_FIRST, col(SectionRow.position)).limit(limit)
             rows = s.exec(stmt).all()
         hits: list[SearchHit] = []
         for sec_row, issue_row in rows:
@@ -830,11 +824,15 @@ def _section_row(issue_id: int, position: int, section: Section) -> SectionRow:
 
 
 _ISSUE = IssueRow.__table__  # type: ignore[attr-defined]
+# An issue's day: the date it states, else the day it was published (or stored, for a draft). An
+# undated issue published today is newer than one dated last week; "NULLS LAST" on the stated date
+# alone kept every undated issue behind every dated one, so it could never become the latest.
+_ISSUE_DAY = sa.func.coalesce(
+    _ISSUE.c.date, sa.func.date(_ISSUE.c.published_at), sa.func.date(_ISSUE.c.created_at)
+)
+_NEWEST_FIRST = (_ISSUE_DAY.desc(), _ISSUE.c.id.desc())
 _NEWEST_PUBLISHED = (
-    sa.select(_ISSUE.c.id)
-    .where(_ISSUE.c.status == "published")
-    .order_by(_ISSUE.c.date.desc().nulls_last(), _ISSUE.c.id.desc())
-    .limit(1)
+    sa.select(_ISSUE.c.id).where(_ISSUE.c.status == "published").order_by(*_NEWEST_FIRST).limit(1)
 )
 
 
