@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.briefcast-installed
 .PHONY: help run test lint bench lock clean
 
 help:
-	@echo "make run    ingest the sample issue and print its sector digests (briefcast run)"
+	@echo "make run    serve on http://127.0.0.1:8080/ (briefcast run): the local playground with the sample"
+	@echo "            issue when no Telegram/Slack token is set, else the real bots and the dashboard"
 	@echo "make test   run the test suite (PostgreSQL tests skip if no server on 127.0.0.1:5432)"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make bench  run the benchmarks (python -m bench), if bench/ exists"

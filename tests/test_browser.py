@@ -147,3 +147,20 @@ async def test_slack_channel_renders_block_kit(page: Any) -> None:
     await expect(answer.locator('a[href^="https://quantshark.io/"]').first).to_be_visible()
     await type_into(page, "slack-channel", "/energy")
     await expect(page.locator("#status")).to_contain_text("/briefing energy")
+
+
+async def test_forum_topics_in_the_picker_and_a_message_into_a_topic(page: Any) -> None:
+    from playwright.async_api import expect
+
+    forum = page.locator("#messages-tg-forum")
+    await expect(forum.locator(".message.bot").first).to_contain_text("/topics")  # the welcome card
+    await type_into(page, "tg-forum", "/topics energy")
+    picker = page.locator('form.composer[data-room="tg-forum"] select[name="topic"]')
+    await expect(picker.locator("option")).to_have_count(2)  # General + the new topic
+    await picker.select_option(label="⚡ 能源基建")
+    await type_into(page, "tg-forum", "/watch 钠电池")
+    await expect(forum.locator(".message.user .note").last).to_have_text("# ⚡ 能源基建")
+    alert = forum.locator(".message.bot", has_text="🔔 关注词：钠电池")
+    await expect(alert).to_have_count(1)
+    await expect(alert.locator(".note")).to_have_text("# ⚡ 能源基建")
+    await expect(alert.locator("b", has_text="钠电池").first).to_be_visible()

@@ -171,7 +171,12 @@ def test_ingest_reports_failures_but_stores_the_rest(
 def test_db_upgrade_and_run(runner: CliRunner, tmp_path: Path) -> None:
     up = runner.invoke(app, ["db", "upgrade"])  # default URL: ./data/briefcast.db in the cwd
     assert up.exit_code == 0, up.output
-    assert up.stdout == "database sqlite:///./data/briefcast.db is at revision 0003\n"
+    from alembic.script import ScriptDirectory
+
+    from briefcast.store.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert up.stdout == f"database sqlite:///./data/briefcast.db is at revision {head}\n"
     assert (tmp_path / "data" / "briefcast.db").is_file()
 
     run = runner.invoke(app, ["run", "--no-serve"])
@@ -333,3 +338,31 @@ def test_run_with_a_token_serves_the_real_bot_and_leaves_the_sample_alone(tmp_pa
                 proc.wait()
     with Store.open(db, settings=Settings()) as store:
         assert store.list_issues() == []
+
+
+def test_watches_and_subscription_settings_for_operators(runner: CliRunner, db_url: str) -> None:
+    from briefcast.store import ChatRef
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(app, ["--db", db_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert cli("watches").strip() == "no watched words"
+    # the same time-zone validator as the bots: any case in, the canonical name stored
+    assert "at 07:30 Asia/Shanghai" in cli(
+        "subs", "add", "telegram:42", "energy", "--time", "7:30", "--tz", "asia/shanghai"
+    )
+    store = Store.open(db_url, settings=Settings())
+    try:
+        store.set_options(ChatRef("telegram", "42"), variant="compact", silent=True)
+        store.add_watches(ChatRef("telegram", "42"), ["钠电池", "Solid State"], mode="daily")
+        store.add_watches(ChatRef("slack", "C01", workspace="T01"), ["储能"])
+    finally:
+        store.close()
+    assert "energy  07:30 Asia/Shanghai  compact silent" in cli("subs", "list")
+    rows = cli("watches").splitlines()
+    assert len(rows) == 2
+    assert "telegram:42  daily" in rows[0] and rows[0].rstrip().endswith("钠电池, Solid State")
+    assert "slack:T01/C01  publish" in rows[1]
+    assert [r for r in cli("watches", "--platform", "slack").splitlines()] == [rows[1]]

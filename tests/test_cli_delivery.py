@@ -52,7 +52,7 @@ def test_subs_push_and_deliveries(
     assert "telegram:-100777  ai,web3  on publish" in listing
 
     dry = cli("push", "--dry-run")
-    assert "2 subscription(s) would be pushed" in dry
+    assert "2 subscriptions would be pushed" in dry
     assert fake.sent_messages == []  # a dry run sends nothing
 
     out = cli("push")

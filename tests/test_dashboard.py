@@ -103,7 +103,7 @@ async def test_issue_pages_show_previews_per_platform(
     assert page.status_code == 200
     html = page.text
     assert 'id="sector-energy"' in html and 'id="sector-ai"' in html
-    assert "Telegram · 1 message(s)" in html and "Slack · 1 message(s)" in html
+    assert "Telegram · 1 message<" in html and "Slack · 1 message<" in html  # "1 message", not "message(s)"
     # Telegram preview: the entities TDLib parsed, rendered as safe tags
     assert "<b>⚡ 能源基建：储能需求爆发，电网智能化升级</b>" in html
     assert 'href="https://quantshark.io/News/6a9faec9dbba545aab8159044b6fc475"' in html
@@ -227,3 +227,28 @@ async def test_playground_mode_leaves_root_alone(store: Store) -> None:
 def test_loopback_detection(host: str, loop: bool) -> None:
     assert is_loopback(host) is loop
     assert DashboardAuth(Settings(http_host=host)).open is loop
+
+
+async def test_subscriptions_page_shows_settings_and_watched_words(
+    open_client: httpx.AsyncClient, populated: Store
+) -> None:
+    tg = ChatRef("telegram", "-1001")
+    populated.set_options(tg, variant="compact", silent=True)
+    populated.add_watches(tg, ["钠电池", f"x{EVIL}"[:40]], mode="publish")
+    page = await open_client.get("/dashboard/subscriptions")
+    assert page.status_code == 200
+    assert '<td class="settings">compact · silent</td>' in page.text
+    assert '<td class="settings">full</td>' in page.text
+    watches = page.text.split('<h2 id="watches">', 1)[1].split("<h2>", 1)[0]
+    assert "1 chat watching 2 words" in watches and "钠电池" in watches and "on publish" in watches
+    assert "<script>" not in watches and "&lt;script&gt;" in watches
+
+
+async def test_favicon_is_served_without_login(store: Store) -> None:
+    settings = Settings(http_host="0.0.0.0", api_token=Secret(TOKEN))  # a public address: pages need login
+    async with client_for(settings, store) as c:
+        icon = await c.get("/favicon.ico")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
+        assert icon.content[:4] == b"\x00\x00\x01\x00" and b"PNG" in icon.content[:40]
+        page = await c.get("/dashboard/login")
+        assert '<link rel="icon" href="/favicon.ico"' in page.text

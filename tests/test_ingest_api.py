@@ -194,3 +194,37 @@ async def test_preview_route(client: httpx.AsyncClient, sample_en_md: Path) -> N
     r = await client.get(f"/api/issues/{issue_id}/preview?platform=fax", headers=AUTH)
     assert r.status_code == 422 and "fax" in r.json()["error"]
     assert json.dumps(preview)  # JSON all the way down
+
+
+async def test_list_issues_is_json(
+    client: httpx.AsyncClient, store: Store, sample_md: Path, sample_en_md: Path
+) -> None:
+    assert (await client.get("/api/issues")).status_code == 401  # the API's one rule: the bearer token
+    empty = await client.get("/api/issues", headers=AUTH)
+    assert empty.status_code == 200 and empty.json() == {"issues": []}
+    await client.post("/api/issues", content=sample_md.read_bytes(), headers=MD)
+    await client.post("/api/issues?publish=false", content=sample_en_md.read_bytes(), headers=MD)
+    listed = (await client.get("/api/issues", headers=AUTH)).json()["issues"]
+    assert sorted(i["status"] for i in listed) == ["draft", "published"]  # drafts too: operators only
+    assert {"id", "revision", "title", "date", "status", "sectors", "created_at", "published_at"} == set(
+        listed[0]
+    )
+    published_only = (await client.get("/api/issues?status=published", headers=AUTH)).json()["issues"]
+    assert [i["status"] for i in published_only] == ["published"] and published_only[0]["sectors"]
+    one = (await client.get("/api/issues?limit=1", headers=AUTH)).json()["issues"]
+    assert len(one) == 1
+    bad = await client.get("/api/issues?limit=0", headers=AUTH)
+    assert bad.status_code == 422 and "limit" in bad.json()["error"]
+    assert (await client.get("/api/issues?status=gone", headers=AUTH)).status_code == 422
+
+
+async def test_other_methods_get_a_json_405(client: httpx.AsyncClient) -> None:
+    for method, path in (
+        ("DELETE", "/api/issues"),
+        ("PUT", "/api/issues/1"),
+        ("POST", "/api/issues/1/preview"),
+    ):
+        answer = await client.request(method, path, headers=AUTH)
+        assert answer.status_code == 405 and answer.headers["content-type"] == "application/json"
+        assert f"{method} is not allowed here" in answer.json()["error"]
+    assert (await client.request("DELETE", "/api/issues")).headers["allow"] == "GET, HEAD, POST"

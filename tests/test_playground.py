@@ -20,7 +20,7 @@ from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.metrics import Metrics, metrics_route
 from briefcast.playground import Playground, build_playground, wants_playground
-from briefcast.playground.platform import TG_GROUP, TG_USER
+from briefcast.playground.platform import TG_FORUM, TG_GROUP, TG_USER
 from briefcast.playground.render import mrkdwn_html, slack_html, telegram_buttons, telegram_html
 from briefcast.runtime import serve
 from briefcast.store import Store
@@ -269,7 +269,8 @@ async def test_subscribe_in_group_then_advance_delivers_the_push(running: Runnin
     push = running.bot_messages("tg-group", await running.feed())[-1]
     assert push["html"].startswith("<b>⚡ 能源基建")
     nothing = (await running.client.post("/playground/api/advance", json={})).json()
-    assert nothing["enqueued"] == 0 and "Nothing is scheduled" in nothing["message"]
+    assert nothing["enqueued"] == 0 and "Everyone is up to date: 1 subscription" in nothing["message"]
+    assert "(ies)" not in body["message"] and "1 delivery queued" in body["message"]
 
 
 async def test_api_rejects_bad_requests(running: Running) -> None:
@@ -302,3 +303,41 @@ async def test_playground_on_a_public_address_needs_the_token(sqlite_url: str) -
     finally:
         pg.close()
         store.close()
+
+
+async def test_forum_room_welcome_topics_and_a_message_in_a_topic(running: Running) -> None:
+    tg = running.pg.platform.telegram
+    # the bot "joins" the playground forum at start-up and posts its welcome card there
+    await tg.wait_for(lambda: tg.messages_to(TG_FORUM))
+    [welcome] = running.bot_messages("tg-forum", await running.feed())
+    assert welcome["html"].startswith("<b>👋 感谢把我加入「Playground forum」</b>")
+    assert welcome["note"] == "# General" and "/topics" in welcome["html"]
+    assert any(b.get("data") == "toggle:energy" for row in welcome["buttons"] for b in row)
+    page = await running.client.get("/")
+    assert 'data-room="tg-forum"' in page.text and 'name="topic"' in page.text
+
+    assert (await running.send("tg-forum", "/topics energy ai", lang="en")).json()["ok"]
+    await tg.wait_for(lambda: len(tg.messages_to(TG_FORUM)) >= 2)
+    topics = (await running.client.get("/playground/api/messages")).json()["topics"]
+    assert [t["name"] for t in topics] == ["🤖 AI", "⚡ Energy"]
+    energy = next(t["id"] for t in topics if t["name"] == "⚡ Energy")
+    before = len(tg.messages_to(TG_FORUM, energy))
+    assert (await running.send("tg-forum", "/settings", topic=energy, lang="en")).json()["ok"]
+    await tg.wait_for(lambda: len(tg.messages_to(TG_FORUM, energy)) > before)
+    feed = await running.feed()
+    mine = [m for m in feed if m["room"] == "tg-forum" and m["sender"] == "user"]
+    assert mine[-1]["note"] == "# ⚡ Energy"
+    settings = running.bot_messages("tg-forum", feed)[-1]
+    assert settings["note"] == "# ⚡ Energy" and "Digest" in settings["html"]
+    gone = await running.send("tg-forum", "/help", topic=99999)
+    assert gone.status_code == 400 and "topic" in gone.json()["error"]
+
+
+async def test_watch_in_the_playground_shows_the_latest_issues_matches(running: Running) -> None:
+    tg = running.pg.platform.telegram
+    assert (await running.send("tg-private", "/watch 钠电池", lang="en")).json()["ok"]
+    await tg.wait_for(lambda: len(tg.messages_to(TG_USER)) >= 2)
+    answers = running.bot_messages("tg-private", await running.feed())
+    assert answers[0]["html"].startswith("Now watching: “钠电池”.")
+    assert answers[1]["html"].startswith("<b>🔔 Watched words: 钠电池</b>")
+    assert "<b>钠电池</b>" in answers[1]["html"]

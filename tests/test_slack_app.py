@@ -528,6 +528,7 @@ def test_manifest_matches_the_app() -> None:
         "app_mention",
         "message.im",
         "app_home_opened",
+        "member_joined_channel",
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from briefcast.briefing.model import Briefing, Link, ListBlock, ListItem, Paragraph, Run, Section
 from briefcast.briefing.parse import parse_source
@@ -27,7 +28,7 @@ from briefcast.store import (
     parse_time,
     parse_timezone,
 )
-from briefcast.store.db import current_revision, include_object, normalise_url
+from briefcast.store.db import alembic_config, current_revision, include_object, normalise_url
 from briefcast.store.tables import METADATA
 
 DAY = date(2026, 11, 28)
@@ -394,7 +395,9 @@ def test_upgrade_is_idempotent_and_matches_the_tables(store: Store, db_url: str)
     store.upgrade()
     reopened = Store.open(db_url, settings=Settings())
     try:
-        assert current_revision(reopened.engine) == "0003"
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head is not None and head >= "0006"
+        assert current_revision(reopened.engine) == head
     finally:
         reopened.close()
     with store.engine.connect() as conn:
@@ -404,6 +407,7 @@ def test_upgrade_is_idempotent_and_matches_the_tables(store: Store, db_url: str)
         assert compare_metadata(ctx, METADATA) == []
         names = set(sa.inspect(conn).get_table_names())
     assert {"issue", "section", "chat", "subscription", "delivery", "source", "ingest_event"} <= names
+    assert {"watcher", "watch", "forum_topic"} <= names
     assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= names  # ignored, not dropped
     if store.dialect == "sqlite":
         assert "section_fts" in names

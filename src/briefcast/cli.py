@@ -24,6 +24,7 @@ import typer
 from briefcast import __version__
 from briefcast.config import Settings, load_settings
 from briefcast.errors import BriefcastError, ConfigError
+from briefcast.render.i18n import counted
 
 if TYPE_CHECKING:
     from briefcast.briefing.model import Briefing
@@ -558,7 +559,7 @@ def push(
                 f"subscription {p.subscription_id}: {p.chat.platform}:{p.chat.chat_id} "
                 f"{','.join(p.sectors)}{note}"
             )
-        typer.echo(f"issue {result.issue_id}: {len(result.planned)} subscription(s) would be pushed")
+        typer.echo(f"issue {result.issue_id}: {counted(len(result.planned), 'subscription')} would be pushed")
         return
     transports = _transports(settings, store)
 
@@ -698,7 +699,30 @@ def subs_list(
         where = f"{s.chat.platform}:{s.chat.workspace + '/' if s.chat.workspace else ''}{s.chat.chat_id}"
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
         when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}"
-        typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {s.chat_title}")
+        options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
+        typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
+
+
+@app.command("watches")
+@friendly
+def watches(
+    ctx: typer.Context,
+    platform: Annotated[str | None, typer.Option("--platform", help="telegram|slack")] = None,
+) -> None:
+    """List the chats that watch keywords, with their words and when they get the matches."""
+    store = _ctx(ctx).open_store()
+    rows = store.watchers(platform, active_only=False)
+    if not rows:
+        typer.echo("no watched words")
+        return
+    for w in rows:
+        where = f"{w.chat.platform}:{w.chat.workspace + '/' if w.chat.workspace else ''}{w.chat.chat_id}"
+        thread = f" thread {w.chat.thread_id}" if w.chat.thread_id else ""
+        state = "" if w.chat_active else "  (inactive chat)"
+        words = ", ".join(w.phrases)
+        typer.echo(
+            f"{w.id:>5}  {where}{thread}  {w.mode:<7}  {len(w.words):>2}  {words}  {w.chat_title}{state}"
+        )
 
 
 @subs_app.command("add")

@@ -10,18 +10,15 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefcast.errors import ConfigError
 
 if TYPE_CHECKING:
     from briefcast.briefing.parse import ParseOptions
-
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class Secret:
@@ -150,16 +147,26 @@ class Settings:
             object.__setattr__(self, "public_url", base)  # frozen: normalised once, here
 
     def validate(self) -> Settings:
+        """Check the values; returns the settings with the time zone and time in canonical form.
+
+        Times and zones go through the one validator the bots and the CLI use
+        (:mod:`briefcast.store.validate`): ``asia/shanghai`` is ``Asia/Shanghai``, ``8:00`` is ``08:00``.
+        """
+        from briefcast.store.errors import StoreInputError
+        from briefcast.store.validate import parse_time, parse_timezone
+
         if self.default_language not in ("zh", "en"):
             raise ConfigError(f"default_language must be 'zh' or 'en', not {self.default_language!r}")
         try:
-            ZoneInfo(self.default_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+            tz = parse_timezone(self.default_timezone)
+        except StoreInputError:
             raise ConfigError(
                 f"default_timezone {self.default_timezone!r} is not an IANA time zone"
             ) from None
-        if not _HHMM.match(self.default_time):
-            raise ConfigError(f"default_time must be HH:MM, not {self.default_time!r}")
+        try:
+            hhmm = parse_time(self.default_time)
+        except StoreInputError:
+            raise ConfigError(f"default_time must be HH:MM, not {self.default_time!r}") from None
         if self.public_url and normalise_public_url(self.public_url) is None:
             raise ConfigError(
                 f"public_url must be an http(s) address such as https://briefing.example.com "
@@ -175,6 +182,8 @@ class Settings:
         base = self.newsletter.base_url
         if base and not base.lower().startswith(("http://", "https://")):
             raise ConfigError(f"newsletter.base_url must be an http(s) URL, not {base!r}")
+        if (tz, hhmm) != (self.default_timezone, self.default_time):
+            return replace(self, default_timezone=tz, default_time=hhmm)
         return self
 
 

@@ -19,23 +19,35 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal, Protocol, runtime_checkable
 
 from briefcast.bot.i18n import Lang, pick_language, t
 from briefcast.bot.ratelimit import RateLimiter
 from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem, Paragraph, Run
 from briefcast.briefing.sectors import Sector, SectorCatalogue, default_catalogue
+from briefcast.briefing.watch import MAX_WATCHES_PER_CHAT, Passage, watch_matches
 from briefcast.errors import BriefcastError
 from briefcast.render import compose
 from briefcast.render.document import Button, Document, notice_document
-from briefcast.store.errors import InvalidTime, InvalidTimezone, StoreInputError, UnknownSector
+from briefcast.render.options import supports
+from briefcast.store import validate
+from briefcast.store.errors import (
+    InvalidTime,
+    InvalidTimezone,
+    InvalidWatch,
+    StoreInputError,
+    UnknownSector,
+    WatchLimitReached,
+)
 from briefcast.store.records import (
     ChatRecord,
     ChatRef,
+    ForumTopicRecord,
     SearchHit,
     StoredIssue,
     SubscriptionRecord,
+    WatchAdded,
+    WatcherRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -43,7 +55,6 @@ log = logging.getLogger(__name__)
 ChatKind = Literal["private", "group", "supergroup", "channel", "slack_channel", "im"]
 PRIVATE_KINDS: frozenset[str] = frozenset({"private", "im"})
 
-_HHMM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 _LOOKS_LIKE_TIME = re.compile(r"^\d{1,2}[:：]\d{1,2}$")
 _NUMERIC_ID = re.compile(r"^-?\d{5,}$")
 ALL_WORDS = frozenset({"all", "全部", "所有", "*"})
@@ -86,6 +97,7 @@ class Request:
     chat_title: str = ""
     sender_is_admin: bool = False
     explicit: bool = False  # addressed to this bot for sure (a Slack slash command, a mention)
+    is_forum: bool = False  # a Telegram supergroup with topics enabled
 
     @property
     def is_private(self) -> bool:
@@ -149,6 +161,43 @@ class PlatformOps(Protocol):
         ...
 
 
+class TopicError(BriefcastError):
+    """A forum-topic call the platform refused.
+
+    ``reason`` is ``not_forum``, ``no_rights``, ``gone`` or ``other``.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@runtime_checkable
+class ForumOps(Protocol):
+    """Forum topics (Telegram supergroups with topics): what /topics needs beyond :class:`PlatformOps`.
+
+    Each method raises :class:`TopicError` when the platform refuses.
+    """
+
+    async def create_topic(self, chat_id: str, name: str, icon_color: int) -> str:
+        """Create a topic; returns its thread id (``message_thread_id``)."""
+        ...
+
+    async def close_topic(self, chat_id: str, thread_id: str) -> None:
+        """Close a topic (members can no longer post; its messages stay)."""
+        ...
+
+    async def reopen_topic(self, chat_id: str, thread_id: str) -> None:
+        """Reopen a closed topic; ``TopicError("gone")`` when it was deleted."""
+        ...
+
+
+# The colours Telegram allows for a topic icon (createForumTopic ``icon_color``), used per sector in turn.
+TOPIC_COLORS: tuple[int, ...] = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
+TOPIC_NAME_MAX = 128
+
+
 class CommandStore(Protocol):
     """The part of :class:`briefcast.store.Store` the bot layer uses (narrow, so a test store fits)."""
 
@@ -180,6 +229,28 @@ class CommandStore(Protocol):
         self, platform: str, chat_id: str, workspace: str = ""
     ) -> list[SubscriptionRecord]: ...
     def subscriptions_created_by(self, platform: str, user_id: str) -> list[SubscriptionRecord]: ...
+    def set_options(
+        self,
+        ref: ChatRef,
+        *,
+        variant: str | None = None,
+        silent: bool | None = None,
+        previews: bool | None = None,
+    ) -> SubscriptionRecord | None: ...
+    def add_watches(
+        self, ref: ChatRef, phrases: Sequence[str], *, created_by: str = "", mode: str | None = None
+    ) -> WatchAdded: ...
+    def remove_watches(
+        self, ref: ChatRef, phrases: Sequence[str] | None = None
+    ) -> tuple[tuple[str, ...], int]: ...
+    def remove_watch_by_id(self, ref: ChatRef, watch_id: int) -> str | None: ...
+    def set_watch_mode(self, ref: ChatRef, mode: str) -> WatcherRecord | None: ...
+    def watcher_for_chat(self, ref: ChatRef) -> WatcherRecord | None: ...
+    def forum_topics(self, ref: ChatRef) -> list[ForumTopicRecord]: ...
+    def save_forum_topic(
+        self, ref: ChatRef, sector: str, thread_id: str, *, name: str = "", created_by: str = ""
+    ) -> ForumTopicRecord: ...
+    def set_forum_topic_state(self, ref: ChatRef, sector: str, state: str) -> ForumTopicRecord | None: ...
     # used by the adapters for membership changes, not by the commands themselves
     def deactivate_chat(self, platform: str, chat_id: str, reason: str, workspace: str = "") -> int: ...
     def migrate_chat(self, platform: str, old_chat_id: str, new_chat_id: str, workspace: str = "") -> int: ...
@@ -222,6 +293,11 @@ class CommandSpec:
     sector: str | None = None
     # aliases that also appear in platform menus (sector aliases like /finance do; "list" does not)
     menu_aliases: tuple[str, ...] = ()
+    # platforms that have the concept (empty = all); elsewhere it is answered with a polite refusal
+    platforms: tuple[str, ...] = ()
+
+    def available_on(self, platform: str) -> bool:
+        return not self.platforms or platform in self.platforms
 
     def description(self, lang: Lang) -> str:
         return self.description_zh if lang == "zh" else self.description_en
@@ -247,6 +323,7 @@ def command(
     usage_en: str = "",
     changes_subscriptions: bool = False,
     needs_admin: bool = False,
+    platforms: Sequence[str] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare a command: the decorated coroutine becomes its handler, the arguments its metadata."""
 
@@ -262,6 +339,7 @@ def command(
                 usage_en=usage_en,
                 changes_subscriptions=changes_subscriptions,
                 needs_admin=needs_admin,
+                platforms=tuple(platforms),
             )
         )
         return fn
@@ -284,20 +362,21 @@ class SubscribeArgs:
 
 
 def parse_time(value: str) -> str:
-    """``"8:05"`` -> ``"08:05"``; anything outside 00:00-23:59 raises :class:`UsageError`."""
-    m = _HHMM.match(value.strip())
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise UsageError("bad_time", value=value)
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
+    """``"8:05"`` -> ``"08:05"`` (:func:`briefcast.store.validate.parse_time`, the one validator);
+    anything outside 00:00-23:59 raises :class:`UsageError`."""
+    try:
+        return validate.parse_time(value)
+    except InvalidTime:
+        raise UsageError("bad_time", value=value) from None
 
 
 def parse_timezone(value: str) -> str:
-    """An IANA zone name (``Asia/Shanghai``, ``UTC``) or :class:`UsageError`."""
+    """An IANA zone name in its canonical spelling (``asia/shanghai`` -> ``Asia/Shanghai``, the same
+    validator the CLI and the store use) or :class:`UsageError`."""
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+        return validate.parse_timezone(value)
+    except InvalidTimezone:
         raise UsageError("bad_timezone", value=value) from None
-    return value
 
 
 def _is_target(word: str) -> bool:
@@ -371,6 +450,9 @@ class Commands:
     catalogue: SectorCatalogue = field(default_factory=default_catalogue)
     default_language: str = "zh"
     prefix: str = "/"
+    # what a new subscription gets (the welcome card quotes them); adapters pass the settings' values
+    default_time: str = "08:00"
+    default_timezone: str = "Asia/Shanghai"
     commands_per_minute: int = 20
     clock: Callable[[], float] = time.monotonic
     refusal: str = "not_admin"
@@ -410,10 +492,15 @@ class Commands:
     def menu(self, lang: Lang) -> list[tuple[str, str]]:
         """``(command, description)`` pairs for a platform menu (Telegram setMyCommands)."""
         out: list[tuple[str, str]] = []
-        for spec in self.specs:
+        for spec in self.visible_specs:
             for n in (spec.name, *spec.menu_aliases):
                 out.append((n, spec.description(lang)))
         return out
+
+    @property
+    def visible_specs(self) -> tuple[CommandSpec, ...]:
+        """The commands this platform has (help, menus); the others still answer, with a refusal."""
+        return tuple(s for s in self.specs if s.available_on(self.platform))
 
     def language(self, request: Request) -> Lang:
         return pick_language(request.language_code, self.default_language)
@@ -443,6 +530,8 @@ class Commands:
         limited = self._limited(request, lang)
         if limited is not None:
             return limited
+        if not spec.available_on(self.platform):
+            return Reply(notice=t(lang, f"only_{spec.platforms[0]}", prefix=self.prefix))
         return await self._run(spec, request, lang, spec.handler)
 
     async def handle_action(self, request: Request, action: str, value: str) -> Reply:
@@ -474,6 +563,11 @@ class Commands:
             return Reply(notice=self._usage_text(spec, lang, t(lang, e.key, **e.fields)))
         except Refusal as e:
             return Reply(notice=t(lang, e.key, **e.fields))
+        except InvalidWatch as e:
+            msg = t(lang, f"watch_{e.reason}", value=e.value, limit=e.limit)
+            return Reply(notice=self._usage_text(spec, lang, msg))
+        except WatchLimitReached as e:
+            return Reply(notice=t(lang, "watch_limit", limit=e.limit, prefix=self.prefix))
         except (InvalidTime, InvalidTimezone, UnknownSector) as e:
             key = {InvalidTime: "bad_time", InvalidTimezone: "bad_timezone"}.get(type(e), "unknown_sector")
             msg = t(lang, key, value=e.value, name=e.value, choices=", ".join(self.catalogue.keys))
@@ -504,9 +598,14 @@ class Commands:
         return issue
 
     def sector_buttons(
-        self, briefing: Briefing | None, *, exclude: str | None = None, issue_id: int | None = None
+        self,
+        briefing: Briefing | None,
+        *,
+        lang: Lang,
+        exclude: str | None = None,
+        issue_id: int | None = None,
     ) -> tuple[tuple[Button, ...], ...]:
-        """One button per sector (of the issue when given, else of the catalogue).
+        """One button per sector (of the issue when given, else of the catalogue), labelled in ``lang``.
 
         An issue's buttons carry short references (:func:`compose.section_ref`), so any heading fits
         Telegram's 64-byte callback data, and distinct labels.
@@ -514,12 +613,11 @@ class Commands:
         if briefing is None:
             buttons = [
                 Button(
-                    _short(f"{s.emoji} {s.name('zh')}".strip(), BUTTON_TEXT_MAX), action="sector", value=s.key
+                    _short(f"{s.emoji} {s.name(lang)}".strip(), BUTTON_TEXT_MAX), action="sector", value=s.key
                 )
                 for s in self.catalogue
             ]
         else:
-            lang = self._issue_lang(briefing)
             labels = []
             for section in briefing.delivered_sections:
                 sector = self.catalogue.get(section.key) if section.known else None
@@ -538,17 +636,15 @@ class Commands:
             )
         return tuple(tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW))
 
-    @staticmethod
-    def _issue_lang(briefing: Briefing | None) -> str:
-        return briefing.language if briefing is not None else "zh"
-
     def sector_reply(self, issue: StoredIssue, key: str, lang: Lang, *, latest: bool, public: bool) -> Reply:
         sector = self.catalogue.get(key)
         section = issue.briefing.section(key)
         if section is None:
             name = sector.name(lang) if sector is not None else key
             return Reply(notice=t(lang, "no_section", issue=_issue_label(issue), sector=name))
-        buttons = self.sector_buttons(issue.briefing, exclude=key, issue_id=None if latest else issue.id)
+        buttons = self.sector_buttons(
+            issue.briefing, lang=lang, exclude=key, issue_id=None if latest else issue.id
+        )
         doc = compose.section_document(issue.briefing, section, lang=lang, buttons=buttons)
         return Reply(documents=(doc,), ephemeral=not public)
 
@@ -585,6 +681,22 @@ class Commands:
             return t(lang, "where_here")
         return t(lang, "where_chat", title=title or ref.chat_id)
 
+    def here(self, request: Request, lang: Lang) -> str:
+        """How the asking chat is called: this chat (Telegram), this channel / our DM (Slack)."""
+        if self.platform == "slack":
+            return t(lang, "here_dm" if request.is_private else "here_channel")
+        return t(lang, "here_chat")
+
+    def of_where(self, request: Request, ref: ChatRef, title: str, lang: Lang) -> str:
+        """The chat a change is about, as a noun: "this chat" or the quoted title of a managed channel."""
+        if ref.chat_id == request.chat.chat_id:
+            return self.here(request, lang)
+        return t(lang, "quoted", title=title or ref.chat_id)
+
+    def help_footer(self, lang: Lang) -> str:
+        """The help page's last line, true for this platform (Slack has no private chats or group admins)."""
+        return t(lang, "help_footer_slack" if self.platform == "slack" else "help_footer")
+
     def sector_names(self, keys: Sequence[str], lang: Lang) -> str:
         if set(keys) >= set(self.catalogue.keys):
             return t(lang, "all_sectors")
@@ -620,16 +732,22 @@ class Commands:
         if not own and not others:
             return None
         items: list[ListItem] = []
+        topic_names: dict[tuple[str, str], dict[str, str]] = {}
         for s in [*own, *others]:
             if s.chat.chat_id == request.chat.chat_id:
-                where = t(lang, "subs_this_chat")
+                where = self.here(request, lang)
             else:
                 where = s.chat_title or s.chat.chat_id
             if s.chat.thread_id:
-                where += f" · {t(lang, 'subs_topic', thread=s.chat.thread_id)}"
+                name = self._topic_name(s.chat, topic_names)
+                where += f" · {name or t(lang, 'subs_topic', thread=s.chat.thread_id)}"
+            badges = self.settings_badges(s, lang)
             runs = (
                 Run(where, frozenset({"bold"})),
-                Run(f" — {self.sector_names(s.sectors, lang)} — {self.schedule_text(s, lang)}"),
+                Run(
+                    f" — {self.sector_names(s.sectors, lang)} — {self.schedule_text(s, lang)}"
+                    + (f" — {badges}" if badges else "")
+                ),
             )
             items.append(ListItem(runs))
         current = next((s for s in own if s.chat.thread_id == request.chat.thread_id), None)
@@ -643,12 +761,184 @@ class Commands:
             for s in self.catalogue
         ]
         rows = tuple(tuple(toggles[i : i + BUTTONS_PER_ROW]) for i in range(0, len(toggles), BUTTONS_PER_ROW))
+        blocks: list[Block] = [ListBlock(tuple(items))]
+        watcher = self.store.watcher_for_chat(request.chat)
+        if watcher is not None and watcher.words:
+            line = t(lang, "subs_watches", words=_list_of(lang, watcher.phrases), prefix=self.prefix)
+            blocks.append(Paragraph((Run(line),)))
         return Document(
             title=t(lang, "subs_title"),
-            blocks=(ListBlock(tuple(items)),),
+            blocks=tuple(blocks),
             footer=t(lang, "subs_toggle_hint"),
             buttons=rows,
         )
+
+    def _topic_name(self, chat: ChatRef, cache: dict[tuple[str, str], dict[str, str]]) -> str:
+        """The name /topics gave a forum topic ("" when briefcast did not create it)."""
+        key = (chat.chat_id, chat.workspace)
+        if key not in cache:
+            forum = ChatRef(chat.platform, chat.chat_id, workspace=chat.workspace)
+            cache[key] = {tp.thread_id: tp.name for tp in self.store.forum_topics(forum)}
+        return cache[key].get(chat.thread_id or "", "")
+
+    def current_subscription(self, ref: ChatRef) -> SubscriptionRecord | None:
+        """The active subscription of exactly this chat and thread (None if there is none)."""
+        return next(
+            (
+                s
+                for s in self.store.subscriptions_for_chat(ref.platform, ref.chat_id, ref.workspace)
+                if s.active and s.chat.thread_id == ref.thread_id
+            ),
+            None,
+        )
+
+    # -- watches ---------------------------------------------------------------
+
+    def watch_document(self, issue: StoredIssue, passages: Sequence[Passage], lang: Lang) -> Document:
+        """An issue's matches for some watched words, as this platform shows them."""
+        return compose.watch_document(
+            issue.briefing,
+            passages,
+            lang=lang,
+            issue_id=issue.id,
+            prefix=self.prefix,
+            catalogue=self.catalogue,
+        )
+
+    def watches_document(self, request: Request, watcher: WatcherRecord, lang: Lang) -> Document:
+        """The watched words, a remove button each, and a button to switch publish/daily."""
+        if not watcher.words:
+            body = Paragraph((Run(t(lang, "watch_none", prefix=self.prefix, limit=MAX_WATCHES_PER_CHAT)),))
+            return Document(title=t(lang, "watches_title"), blocks=(body,))
+        items = tuple(ListItem((Run(w.phrase),), number=i + 1) for i, w in enumerate(watcher.words))
+        mode = Paragraph((Run(_mode_text(self, lang, watcher.mode), frozenset({"italic"})),))
+        removes = [
+            Button(_short(f"✖ {w.phrase}", BUTTON_TEXT_MAX), action="unwatch", value=str(w.id))
+            for w in watcher.words
+        ]
+        rows = [tuple(removes[i : i + BUTTONS_PER_ROW]) for i in range(0, len(removes), BUTTONS_PER_ROW)]
+        other = "publish" if watcher.mode == "daily" else "daily"
+        rows.append((Button(t(lang, f"btn_watch_{other}"), action="wmode", value=other),))
+        return Document(
+            title=t(lang, "watches_title"),
+            blocks=(ListBlock(items, ordered=True), mode),
+            footer=t(
+                lang, "watches_footer", n=len(watcher.words), limit=MAX_WATCHES_PER_CHAT, prefix=self.prefix
+            ),
+            buttons=tuple(rows),
+        )
+
+    # -- settings --------------------------------------------------------------
+
+    def settings_values(self, sub: SubscriptionRecord, lang: Lang) -> list[tuple[str, str]]:
+        """``(label, value)`` for each setting this platform has."""
+        out = [(t(lang, "settings_variant"), t(lang, f"variant_{sub.variant}"))]
+        if supports(self.platform, "silent"):
+            out.append((t(lang, "settings_silent"), t(lang, "silent_on" if sub.silent else "silent_off")))
+        if supports(self.platform, "previews"):
+            out.append((t(lang, "settings_previews"), t(lang, "on" if sub.previews else "off")))
+        return out
+
+    def settings_summary(self, sub: SubscriptionRecord, lang: Lang) -> str:
+        sep = "，" if lang == "zh" else ", "
+        return sep.join(
+            f"{label}{t(lang, 'colon')}{value}" for label, value in self.settings_values(sub, lang)
+        )
+
+    def settings_badges(self, sub: SubscriptionRecord, lang: Lang) -> str:
+        """The settings that differ from the defaults, short (for subscription lists); "" if none."""
+        out = []
+        if sub.variant == "compact":
+            out.append(t(lang, "badge_compact"))
+        if sub.silent and supports(self.platform, "silent"):
+            out.append(t(lang, "badge_silent"))
+        if sub.previews and supports(self.platform, "previews"):
+            out.append(t(lang, "badge_previews"))
+        return " · ".join(out)
+
+    def settings_document(
+        self, request: Request, sub: SubscriptionRecord, title: str, lang: Lang
+    ) -> Document:
+        """The subscription's settings; buttons to change them when it is this chat's own."""
+        items = tuple(
+            ListItem((Run(label, frozenset({"bold"})), Run(f"{t(lang, 'colon')}{value}")))
+            for label, value in self.settings_values(sub, lang)
+        )
+        heading = t(lang, "settings_title")
+        if sub.chat.chat_id != request.chat.chat_id:
+            heading += f" · {title or sub.chat.chat_id}"
+        rows: list[tuple[Button, ...]] = []
+        if sub.chat == request.chat:
+
+            def choice(option: str, value: str, label: str, current: bool) -> Button:
+                return Button(f"{'✅ ' if current else ''}{label}", action="set", value=f"{option}.{value}")
+
+            rows.append(
+                (
+                    choice("variant", "full", t(lang, "variant_full"), sub.variant == "full"),
+                    choice("variant", "compact", t(lang, "variant_compact"), sub.variant == "compact"),
+                )
+            )
+            if supports(self.platform, "silent"):
+                rows.append(
+                    (
+                        choice("silent", "0", t(lang, "silent_off"), not sub.silent),
+                        choice("silent", "1", t(lang, "silent_on"), sub.silent),
+                    )
+                )
+            if supports(self.platform, "previews"):
+                rows.append(
+                    (
+                        choice("previews", "0", t(lang, "previews_off"), not sub.previews),
+                        choice("previews", "1", t(lang, "previews_on"), sub.previews),
+                    )
+                )
+        return Document(
+            title=heading,
+            blocks=(ListBlock(items),),
+            footer=t(
+                lang,
+                "settings_hint_slack" if self.platform == "slack" else "settings_hint",
+                prefix=self.prefix,
+            ),
+            buttons=tuple(rows),
+        )
+
+    # -- welcome ---------------------------------------------------------------
+
+    def welcome(self, request: Request) -> Reply:
+        """The card posted once when the bot is added to a group: a subscribe button per sector.
+
+        The buttons are the ``toggle`` buttons of /subscriptions, so only administrators (the
+        platform's rule, as for /subscribe) can use them; others get the refusal as a toast.
+        """
+        lang = self.language(request)
+        body = [
+            Paragraph(
+                (
+                    Run(
+                        t(
+                            lang,
+                            "welcome_group_body",
+                            time=self.default_time,
+                            tz=self.default_timezone,
+                            prefix=self.prefix,
+                        )
+                    ),
+                )
+            )
+        ]
+        if request.is_forum and any(s.available_on(self.platform) for s in self.specs if s.name == "topics"):
+            body.append(Paragraph((Run(t(lang, "welcome_group_forum", prefix=self.prefix)),)))
+        toggles = [
+            Button(
+                _short(f"➕ {s.emoji} {s.name(lang)}".strip(), BUTTON_TEXT_MAX), action="toggle", value=s.key
+            )
+            for s in self.catalogue
+        ]
+        rows = tuple(tuple(toggles[i : i + BUTTONS_PER_ROW]) for i in range(0, len(toggles), BUTTONS_PER_ROW))
+        title = t(lang, "welcome_group_title", title=request.chat_title or t(lang, "here_chat"))
+        return Reply(documents=(Document(title=title, blocks=tuple(body), buttons=rows),), ephemeral=False)
 
 
 def _issue_label(issue: StoredIssue) -> str:
@@ -686,7 +976,7 @@ async def cmd_start(c: Commands, request: Request, lang: Lang) -> Reply:
     doc = Document(
         title=t(lang, "welcome_title"),
         blocks=(body,),
-        buttons=c.sector_buttons(issue.briefing if issue is not None else None),
+        buttons=c.sector_buttons(issue.briefing if issue is not None else None, lang=lang),
     )
     return Reply(documents=(doc,))
 
@@ -695,7 +985,7 @@ async def cmd_start(c: Commands, request: Request, lang: Lang) -> Reply:
 async def cmd_help(c: Commands, request: Request, lang: Lang) -> Reply:
     """One line per command: name, aliases, arguments and what it does."""
     items: list[ListItem] = []
-    for spec in c.specs:
+    for spec in c.visible_specs:
         head = f"{c.prefix}{spec.name}"
         if spec.usage(lang):
             head += f" {spec.usage(lang)}"
@@ -703,9 +993,7 @@ async def cmd_help(c: Commands, request: Request, lang: Lang) -> Reply:
         if spec.aliases:
             tail += f" ({t(lang, 'alias')}: {', '.join(c.prefix + a for a in spec.aliases)})"
         items.append(ListItem((Run(head, frozenset({"code"})), Run(tail))))
-    doc = Document(
-        title=t(lang, "help_title"), blocks=(ListBlock(tuple(items)),), footer=t(lang, "help_footer")
-    )
+    doc = Document(title=t(lang, "help_title"), blocks=(ListBlock(tuple(items)),), footer=c.help_footer(lang))
     return Reply(documents=(doc,))
 
 
@@ -724,7 +1012,9 @@ async def cmd_sectors(c: Commands, request: Request, lang: Lang) -> Reply:
             )
         )
     doc = Document(
-        title=t(lang, "sectors_title"), blocks=(ListBlock(tuple(items)),), buttons=c.sector_buttons(None)
+        title=t(lang, "sectors_title"),
+        blocks=(ListBlock(tuple(items)),),
+        buttons=c.sector_buttons(None, lang=lang),
     )
     return Reply(documents=(doc,))
 
@@ -760,9 +1050,11 @@ async def cmd_latest(c: Commands, request: Request, lang: Lang) -> Reply:
     issue = c.latest()
     _, public = _split_public(request.args)
     doc = compose.overview_document(issue.briefing, lang)
-    if any(b.value.startswith("#") for row in doc.buttons for b in row):
-        # a position only names a section within one issue: pin such buttons to this one
-        doc = compose.overview_document(issue.briefing, lang, issue_id=issue.id)
+    # a position only names a section within one issue: pin such buttons to this one
+    pinned = any(b.value.startswith("#") for row in doc.buttons for b in row)
+    doc = replace(
+        doc, buttons=c.sector_buttons(issue.briefing, lang=lang, issue_id=issue.id if pinned else None)
+    )
     return Reply(documents=(doc,), ephemeral=not public)
 
 
@@ -783,7 +1075,7 @@ async def cmd_issue(c: Commands, request: Request, lang: Lang) -> Reply:
     if issue is None:
         return Reply(notice=t(lang, "issue_not_found", ref=ref))
     doc = compose.overview_document(issue.briefing, lang)
-    doc = replace(doc, buttons=c.sector_buttons(issue.briefing, issue_id=issue.id))
+    doc = replace(doc, buttons=c.sector_buttons(issue.briefing, lang=lang, issue_id=issue.id))
     return Reply(documents=(doc,), ephemeral=not public)
 
 
@@ -879,12 +1171,14 @@ async def cmd_unsubscribe(c: Commands, request: Request, lang: Lang) -> Reply:
     parsed = parse_subscribe_args(request.args, c.catalogue, schedule=False)
     ref, _kind, title = await c.target_chat(request, parsed.target, lang)
     where = c.where(request, ref, title, lang)
+    if c.current_subscription(ref) is None:
+        return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     sub = c.store.unsubscribe(ref, parsed.sectors)
     if sub is None:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     if parsed.sectors is None or not sub.active:
         return Reply(
-            notice=t(lang, "unsubscribed_all", where=where or t(lang, "where_here")), ephemeral=False
+            notice=t(lang, "unsubscribed_all", where=c.of_where(request, ref, title, lang)), ephemeral=False
         )
     return Reply(
         notice=t(lang, "unsubscribed", where=where, sectors=c.sector_names(parsed.sectors, lang)),
@@ -893,8 +1187,12 @@ async def cmd_unsubscribe(c: Commands, request: Request, lang: Lang) -> Reply:
 
 
 def _not_subscribed(c: Commands, request: Request, ref: ChatRef, title: str, lang: Lang) -> str:
-    cap = t(lang, "where_here_cap") if ref.chat_id == request.chat.chat_id else f"{title or ref.chat_id} "
-    return t(lang, "not_subscribed", where_cap=cap, prefix=c.prefix)
+    return t(lang, "not_subscribed", where=_cap(c.of_where(request, ref, title, lang)), prefix=c.prefix)
+
+
+def _cap(text: str) -> str:
+    """Sentence case for an English noun phrase at the start of a sentence ("this chat" -> "This chat")."""
+    return text[:1].upper() + text[1:]
 
 
 @command(
@@ -977,6 +1275,383 @@ async def _set_schedule(
     return Reply(notice=msg, ephemeral=False)
 
 
+# ------------------------------------------------------------------ keyword watches
+
+WATCH_DAILY_WORDS = frozenset(
+    {"daily", "digest", "scheduled", "每天", "每日", "定时", "随推送", "随每日推送"}
+)
+_PHRASE_SEP = re.compile(r"[,，、;；]")
+_QUOTE_CHARS = "\"'“”‘’「」『』《》"
+
+
+def parse_watch_args(args: Sequence[str]) -> tuple[list[str], str | None]:
+    """``/watch 钠电池, 固态电池 daily`` -> (["钠电池", "固态电池"], "daily").
+
+    Phrases are separated by commas (spaces belong to the phrase: ``solid state battery``); a
+    last word ``publish`` / ``daily`` (or 发布 / 每天 …) is the delivery mode unless quoted.
+    """
+    words = list(args)
+    mode: str | None = None
+    if words and words[-1][-1:] not in _QUOTE_CHARS:
+        low = words[-1].lower()
+        if low in PUBLISH_WORDS:
+            mode = "publish"
+        elif low in WATCH_DAILY_WORDS:
+            mode = "daily"
+        if mode is not None:
+            words.pop()
+    phrases = [p.strip() for p in _PHRASE_SEP.split(" ".join(words)) if p.strip()]
+    return phrases, mode
+
+
+def _mode_word(args: Sequence[str]) -> str | None:
+    """``publish`` / ``daily`` when ``args`` is exactly one mode word, else None."""
+    if len(args) != 1:
+        return None
+    low = args[0].lower()
+    return "publish" if low in PUBLISH_WORDS else "daily" if low in WATCH_DAILY_WORDS else None
+
+
+def _list_of(lang: Lang, items: Sequence[str]) -> str:
+    quoted = [t(lang, "quoted", title=i) for i in items]
+    return ("、" if lang == "zh" else ", ").join(quoted)
+
+
+async def _watch_ref(c: Commands, request: Request, lang: Lang) -> ChatRef:
+    """The chat (thread) whose watches a request changes, after the same checks as subscriptions."""
+    ref, kind, title = await c.target_chat(request, None, lang)
+    c.store.upsert_chat(ref, kind=kind, title=title, language=lang)
+    return ref
+
+
+def _has_daily_push(c: Commands, ref: ChatRef) -> bool:
+    """Whether the chat (thread) has an active scheduled subscription for 'daily' matches to ride on."""
+    return any(
+        s.active and s.mode == "scheduled" and s.chat.thread_id == ref.thread_id
+        for s in c.store.subscriptions_for_chat(ref.platform, ref.chat_id, ref.workspace)
+    )
+
+
+def _mode_text(c: Commands, lang: Lang, mode: str) -> str:
+    return t(lang, "watch_mode_daily" if mode == "daily" else "watch_mode_publish", prefix=c.prefix)
+
+
+@command(
+    "watch",
+    zh="关注关键词：新一期提到它时把相关段落发给你",
+    en="Watch a word: get the passages that mention it",
+    usage_zh="词语[, 词语...] [publish|daily]",
+    usage_en="WORD[, WORD...] [publish|daily]",
+    changes_subscriptions=True,
+    needs_admin=True,
+)
+async def cmd_watch(c: Commands, request: Request, lang: Lang) -> Reply:
+    """Add watched words (plain text, never patterns) to this chat (thread).
+
+    The reply also shows what the latest issue already says about them.
+    """
+    phrases, mode = parse_watch_args(request.args)
+    if not phrases:
+        raise UsageError("missing_args")
+    parsed = [validate.parse_watch(p) for p in phrases]  # validate all before asking the platform
+    ref = await _watch_ref(c, request, lang)
+    if mode == "daily" and not _has_daily_push(c, ref):
+        raise Refusal("watch_daily_needs_subscription", prefix=c.prefix)
+    result = c.store.add_watches(ref, [p for p, _ in parsed], created_by=request.user_id, mode=mode)
+    lines: list[str] = []
+    if result.added:
+        lines.append(t(lang, "watch_added", words=_list_of(lang, result.added)))
+    if result.existing:
+        lines.append(t(lang, "watch_existing", words=_list_of(lang, result.existing)))
+    watcher = result.watcher
+    lines.append(_mode_text(c, lang, watcher.mode))
+    lines.append(t(lang, "watch_count", n=len(watcher.words), limit=MAX_WATCHES_PER_CHAT, prefix=c.prefix))
+    documents: tuple[Document, ...] = ()
+    issue = c.store.latest_issue()
+    if issue is not None and result.added:
+        passages = watch_matches(issue.briefing, result.added)
+        if passages:
+            lines.append(t(lang, "watch_latest_preview", n=len(passages)))
+            documents = (c.watch_document(issue, passages, lang),)
+    return Reply(notice="\n".join(lines), documents=documents, ephemeral=False)
+
+
+@command(
+    "watches",
+    zh="查看关注的关键词（可设置 publish 或 daily）",
+    en="Your watched words (set publish or daily)",
+    usage_zh="[publish|daily]",
+    usage_en="[publish|daily]",
+)
+async def cmd_watches(c: Commands, request: Request, lang: Lang) -> Reply:
+    """List this chat's watched words with a remove button each; ``publish``/``daily`` switches the mode."""
+    if request.args:
+        mode = _mode_word(request.args)
+        if mode is None:
+            raise UsageError("unexpected_arg", value=" ".join(request.args))
+        return await _set_watch_mode(c, request, lang, mode)
+    watcher = c.store.watcher_for_chat(request.chat)
+    if watcher is None or not watcher.words:
+        return Reply(notice=t(lang, "watch_none", prefix=c.prefix, limit=MAX_WATCHES_PER_CHAT))
+    return Reply(documents=(c.watches_document(request, watcher, lang),))
+
+
+async def _set_watch_mode(c: Commands, request: Request, lang: Lang, mode: str) -> Reply:
+    ref, _kind, _title = await c.target_chat(request, None, lang)
+    if mode == "daily" and not _has_daily_push(c, ref):
+        raise Refusal("watch_daily_needs_subscription", prefix=c.prefix)
+    watcher = c.store.set_watch_mode(ref, mode)
+    if watcher is None or not watcher.words:
+        return Reply(notice=t(lang, "watch_none", prefix=c.prefix, limit=MAX_WATCHES_PER_CHAT))
+    return Reply(
+        notice=_mode_text(c, lang, watcher.mode),
+        documents=(c.watches_document(request, watcher, lang),),
+        edit=True,
+    )
+
+
+@command(
+    "unwatch",
+    zh="取消关注关键词",
+    en="Stop watching a word",
+    usage_zh="词语[, 词语...]|all",
+    usage_en="WORD[, WORD...]|all",
+    changes_subscriptions=True,
+    needs_admin=True,
+)
+async def cmd_unwatch(c: Commands, request: Request, lang: Lang) -> Reply:
+    """Remove watched words (or ``all``) from this chat (thread)."""
+    phrases, _ = parse_watch_args(request.args)
+    if not phrases:
+        raise UsageError("missing_args")
+    ref, _kind, _title = await c.target_chat(request, None, lang)
+    everything = len(phrases) == 1 and phrases[0].lower() in ALL_WORDS
+    removed, left = c.store.remove_watches(
+        ref, None if everything else [validate.unquote(p) for p in phrases]
+    )
+    if not removed:
+        key = "watch_none" if everything else "watch_not_found"
+        return Reply(
+            notice=t(lang, key, words=_list_of(lang, phrases), prefix=c.prefix, limit=MAX_WATCHES_PER_CHAT)
+        )
+    return Reply(
+        notice=t(lang, "watch_removed", words=_list_of(lang, removed), n=left, prefix=c.prefix),
+        ephemeral=False,
+    )
+
+
+# ------------------------------------------------------------------ settings
+
+_ON = frozenset({"on", "yes", "true", "1", "开", "开启", "打开", "是"})
+_OFF = frozenset({"off", "no", "false", "0", "关", "关闭", "否"})
+_FULL = frozenset({"full", "完整", "全文"})
+_COMPACT = frozenset({"compact", "short", "精简", "简洁", "简短"})
+_SILENT = frozenset({"silent", "quiet", "mute", "静音", "免打扰"})
+_PREVIEWS = frozenset({"previews", "preview", "links", "预览", "链接预览"})
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsArgs:
+    """Parsed ``/settings`` arguments; None = leave as it is."""
+
+    target: str | None = None
+    variant: str | None = None
+    silent: bool | None = None
+    previews: bool | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.variant is None and self.silent is None and self.previews is None
+
+
+def parse_settings_args(args: Sequence[str]) -> SettingsArgs:
+    """``[@channel] [full|compact] [silent on|off] [previews on|off]`` in any order (on is the default)."""
+    target, rest = _pop_target(args)
+    variant: str | None = None
+    silent: bool | None = None
+    previews: bool | None = None
+    words = [w.lower() for w in rest]
+    i = 0
+    while i < len(words):
+        w = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        flag = True if nxt in _ON else False if nxt in _OFF else None
+        if w in _FULL:
+            variant = "full"
+        elif w in _COMPACT:
+            variant = "compact"
+        elif w in _SILENT:
+            silent = True if flag is None else flag
+            i += flag is not None
+        elif w in _PREVIEWS:
+            previews = True if flag is None else flag
+            i += flag is not None
+        else:
+            raise UsageError("unexpected_arg", value=rest[i])
+        i += 1
+    return SettingsArgs(target, variant, silent, previews)
+
+
+@command(
+    "settings",
+    zh="推送设置：完整/精简摘要、静音推送、链接预览",
+    en="Delivery settings: full or compact digest, silent pushes, link previews",
+    usage_zh="[@频道] [full|compact] [silent on|off] [previews on|off]",
+    usage_en="[@channel] [full|compact] [silent on|off] [previews on|off]",
+    changes_subscriptions=True,
+    needs_admin=True,
+)
+async def cmd_settings(c: Commands, request: Request, lang: Lang) -> Reply:
+    """Show this subscription's settings with buttons, or change them from the arguments."""
+    parsed = parse_settings_args(request.args)
+    if parsed.empty:
+        ref, title = request.chat, request.chat_title
+        if parsed.target is not None:
+            ref, _kind, title = await c.target_chat(request, parsed.target, lang)
+        sub = c.current_subscription(ref)
+        if sub is None:
+            return Reply(notice=_not_subscribed(c, request, ref, title, lang))
+        return Reply(documents=(c.settings_document(request, sub, title, lang),))
+    return await _change_settings(c, request, lang, parsed)
+
+
+async def _change_settings(c: Commands, request: Request, lang: Lang, parsed: SettingsArgs) -> Reply:
+    if parsed.silent is not None and not supports(c.platform, "silent"):
+        raise Refusal("settings_no_silent")
+    ref, _kind, title = await c.target_chat(request, parsed.target, lang)
+    sub = c.store.set_options(ref, variant=parsed.variant, silent=parsed.silent, previews=parsed.previews)
+    if sub is None or not sub.active:
+        return Reply(notice=_not_subscribed(c, request, ref, title, lang))
+    notice = t(
+        lang,
+        "settings_saved",
+        where=c.where(request, ref, title, lang),
+        summary=c.settings_summary(sub, lang),
+    )
+    return Reply(
+        notice=notice, documents=(c.settings_document(request, sub, title, lang),), ephemeral=False, edit=True
+    )
+
+
+# ------------------------------------------------------------------ forum topics
+
+
+@command(
+    "topics",
+    zh="论坛群组：为每个板块建一个话题并分别推送（off 取消）",
+    en="Forum groups: one topic per sector, each with its own digest (off to undo)",
+    usage_zh="[板块...|all] [HH:MM] [Area/City] [publish] | off",
+    usage_en="[SECTOR...|all] [HH:MM] [Area/City] [publish] | off",
+    changes_subscriptions=True,
+    needs_admin=True,
+    platforms=("telegram",),
+)
+async def cmd_topics(c: Commands, request: Request, lang: Lang) -> Reply:
+    """Create (or reopen) a topic per sector and subscribe each to its sector; ``off`` closes them."""
+    off = len(request.args) == 1 and request.args[0].lower() in ("off", "stop", "关闭", "取消")
+    if request.is_private or request.chat_kind not in ("supergroup", "group"):
+        raise Refusal("topics_not_group")
+    parsed = parse_subscribe_args([] if off else request.args, c.catalogue)
+    if parsed.target is not None:
+        raise UsageError("unexpected_arg", value=parsed.target)
+    await c.target_chat(request, None, lang)  # admins only
+    if not request.is_forum:
+        raise Refusal("topics_not_forum")
+    if not isinstance(c.ops, ForumOps):
+        raise Refusal("only_telegram")
+    forum = ChatRef(request.platform, request.chat.chat_id, workspace=request.chat.workspace)
+    c.store.upsert_chat(forum, kind=request.chat_kind, title=request.chat_title, language=lang)
+    if off:
+        return await _topics_off(c, c.ops, request, lang, forum)
+    return await _topics_on(c, c.ops, request, lang, forum, parsed)
+
+
+async def _topics_on(
+    c: Commands, ops: ForumOps, request: Request, lang: Lang, forum: ChatRef, parsed: SubscribeArgs
+) -> Reply:
+    wanted = set(parsed.sectors) if parsed.sectors is not None else set(c.catalogue.keys)
+    keys = [k for k in c.catalogue.keys if k in wanted]  # topics appear in catalogue order
+    known = {t_.sector: t_ for t_ in c.store.forum_topics(forum)}
+    created: list[str] = []
+    reopened: list[str] = []
+    kept: list[str] = []
+    problem: TopicError | None = None
+    threads: dict[str, str] = {}
+    for i, key in enumerate(keys):
+        sector = c.catalogue.get(key)
+        if sector is None:
+            continue
+        name = _short(f"{sector.emoji} {sector.name(lang)}".strip(), TOPIC_NAME_MAX)
+        topic = known.get(key)
+        thread: str | None = None
+        try:
+            if topic is not None and topic.state == "open":
+                thread = topic.thread_id
+                kept.append(key)
+            elif topic is not None:
+                try:
+                    await ops.reopen_topic(forum.chat_id, topic.thread_id)
+                    thread = topic.thread_id
+                    reopened.append(key)
+                except TopicError as e:
+                    if e.reason != "gone":
+                        raise
+            if thread is None:
+                thread = await ops.create_topic(forum.chat_id, name, TOPIC_COLORS[i % len(TOPIC_COLORS)])
+                created.append(key)
+        except TopicError as e:
+            problem = e
+            break
+        threads[key] = thread
+        c.store.save_forum_topic(forum, key, thread, name=name, created_by=request.user_id)
+        c.store.subscribe(
+            replace(forum, thread_id=thread),
+            [key],
+            time=parsed.time,
+            timezone=parsed.timezone,
+            mode=parsed.mode,
+            created_by=request.user_id,
+        )
+    lines: list[str] = []
+    if created or reopened:
+        ready = [k for k in keys if k in created or k in reopened]
+        lines.append(t(lang, "topics_created", sectors=c.sector_names(ready, lang)))
+    if kept:
+        lines.append(t(lang, "topics_kept", sectors=c.sector_names(kept, lang)))
+    done = [*created, *reopened, *kept]
+    if done:
+        sample = c.current_subscription(replace(forum, thread_id=threads[done[0]]))
+        if sample is not None:
+            lines.append(t(lang, "topics_schedule", schedule=c.schedule_text(sample, lang), prefix=c.prefix))
+    if problem is not None:
+        lines.append(t(lang, f"topics_{problem.reason}" if problem.reason != "gone" else "topics_other"))
+    general = c.current_subscription(forum)
+    if done and general is not None:
+        lines.append(t(lang, "topics_general_kept", prefix=c.prefix))
+    return Reply(notice="\n".join(lines), ephemeral=False)
+
+
+async def _topics_off(c: Commands, ops: ForumOps, request: Request, lang: Lang, forum: ChatRef) -> Reply:
+    open_topics = [tp for tp in c.store.forum_topics(forum) if tp.state == "open"]
+    if not open_topics:
+        return Reply(notice=t(lang, "topics_none", prefix=c.prefix))
+    closed: list[str] = []
+    failed: list[str] = []
+    for topic in open_topics:
+        c.store.unsubscribe(replace(forum, thread_id=topic.thread_id))
+        try:
+            await ops.close_topic(forum.chat_id, topic.thread_id)
+        except TopicError as e:
+            if e.reason != "gone":
+                failed.append(topic.sector)
+        c.store.set_forum_topic_state(forum, topic.sector, "closed")
+        closed.append(topic.sector)
+    lines = [t(lang, "topics_closed", sectors=c.sector_names(closed, lang), prefix=c.prefix)]
+    if failed:
+        lines.append(t(lang, "topics_close_failed", sectors=c.sector_names(failed, lang)))
+    return Reply(notice="\n".join(lines), ephemeral=False)
+
+
 # ------------------------------------------------------------------ button actions
 
 ActionHandler = Callable[[Commands, Request, Lang, str], Awaitable[Reply]]
@@ -1014,14 +1689,7 @@ async def action_toggle(c: Commands, request: Request, lang: Lang, value: str) -
     if sector is None:
         return Reply(notice=t(lang, "button_expired"))
     ref, kind, title = await c.target_chat(request, None, lang)
-    current = next(
-        (
-            s
-            for s in c.store.subscriptions_for_chat(request.platform, ref.chat_id, ref.workspace)
-            if s.chat.thread_id == ref.thread_id and s.active
-        ),
-        None,
-    )
+    current = c.current_subscription(ref)
     if current is not None and sector.key in current.sectors:
         c.store.unsubscribe(ref, [sector.key])
         notice = t(lang, "toggled_off", sector=sector.name(lang))
@@ -1035,8 +1703,45 @@ async def action_toggle(c: Commands, request: Request, lang: Lang, value: str) -
     return Reply(documents=(doc,), notice=notice, edit=True)
 
 
+async def action_unwatch(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
+    """``unwatch:<watch id>``: stop watching one word, then redraw the list."""
+    if not value.isdigit():
+        return Reply(notice=t(lang, "button_expired"))
+    ref, _kind, _title = await c.target_chat(request, None, lang)
+    phrase = c.store.remove_watch_by_id(ref, int(value))
+    watcher = c.store.watcher_for_chat(ref)
+    if phrase is None or watcher is None:
+        return Reply(notice=t(lang, "button_expired"))
+    notice = t(lang, "watch_removed", words=_list_of(lang, [phrase]), n=len(watcher.words), prefix=c.prefix)
+    return Reply(documents=(c.watches_document(request, watcher, lang),), notice=notice, edit=True)
+
+
+async def action_watch_mode(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
+    """``wmode:publish|daily``: when this chat gets its matches."""
+    if value not in validate.WATCH_MODES:
+        return Reply(notice=t(lang, "button_expired"))
+    return await _set_watch_mode(c, request, lang, value)
+
+
+async def action_setting(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
+    """``set:variant.full|variant.compact|silent.0|silent.1|previews.0|previews.1``."""
+    option, _, raw = value.partition(".")
+    if option == "variant" and raw in validate.VARIANTS:
+        parsed = SettingsArgs(variant=raw)
+    elif option == "silent" and raw in ("0", "1"):
+        parsed = SettingsArgs(silent=raw == "1")
+    elif option == "previews" and raw in ("0", "1"):
+        parsed = SettingsArgs(previews=raw == "1")
+    else:
+        return Reply(notice=t(lang, "button_expired"))
+    return await _change_settings(c, request, lang, parsed)
+
+
 _ACTIONS: dict[str, ActionHandler] = {
     "sector": action_sector,
     "kw": action_keyword,
     "toggle": action_toggle,
+    "unwatch": action_unwatch,
+    "wmode": action_watch_mode,
+    "set": action_setting,
 }

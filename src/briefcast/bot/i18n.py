@@ -29,6 +29,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "In a private chat you can also just send a sector name (e.g. \u201cenergy\u201d). "
         "In groups only administrators can change subscriptions.",
     ),
+    "help_footer_slack": (
+        "在与我的私信中直接发送板块名（如「能源」）也可以查看；在频道里也可以 @我 后跟命令。"
+        "谁可以修改频道的订阅由工作区的设置决定。",
+        "In a direct message with me you can also just send a sector name (e.g. \u201cenergy\u201d); "
+        "in a channel, mention me followed by a command. Who may change a channel's subscriptions "
+        "is set by the workspace.",
+    ),
+    "only_telegram": (
+        "这个功能只在 Telegram 中可用。",
+        "This feature exists only on Telegram.",
+    ),
     "sectors_title": ("板块", "Sectors"),
     "alias": ("别名", "alias"),
     "no_issue": (
@@ -111,14 +122,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "schedule_daily": ("每天 {time}（{tz}）推送", "delivered daily at {time} ({tz})"),
     "schedule_publish": ("每期发布时立即推送", "delivered as soon as each issue is published"),
     "unsubscribed": ("已取消订阅{where}：{sectors}。", "Unsubscribed{where}: {sectors}."),
-    "unsubscribed_all": ("已取消{where}的全部订阅。", "Removed every subscription{where}."),
+    "unsubscribed_all": ("已取消{where}的全部订阅。", "Removed every subscription of {where}."),
     "not_subscribed": (
-        "{where_cap}还没有订阅。发送 {prefix}subscribe 开始订阅。",
-        "{where_cap}has no subscription yet. Send {prefix}subscribe to start one.",
+        "{where}还没有订阅。发送 {prefix}subscribe 开始订阅。",
+        "{where} has no subscription yet. Send {prefix}subscribe to start one.",
     ),
     "where_here": ("", ""),
     "where_chat": ("「{title}」", " \u201c{title}\u201d"),
-    "where_here_cap": ("本聊天", "This chat "),
+    "here_chat": ("本聊天", "this chat"),
+    "here_channel": ("本频道", "this channel"),
+    "here_dm": ("我们的私信", "our direct messages"),
+    "quoted": ("「{title}」", "\u201c{title}\u201d"),
     "schedule_set": ("已更新{where}的推送时间：{schedule}。", "Updated the schedule{where}: {schedule}."),
     "subs_title": ("订阅", "Subscriptions"),
     "subs_none": (
@@ -127,7 +141,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No subscriptions. Send {prefix}subscribe for this chat, or {prefix}subscribe @channel energy 08:00 "
         "for a channel you manage.",
     ),
-    "subs_this_chat": ("本聊天", "this chat"),
     "subs_topic": ("话题 {thread}", "topic {thread}"),
     "subs_toggle_hint": ("点按钮开关板块。", "Tap a button to switch a sector on or off."),
     "toggled_on": ("已开启：{sector}", "On: {sector}"),
@@ -135,6 +148,172 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "button_expired": ("这个按钮已失效。", "This button has expired."),
     "all_sectors": ("全部板块", "all sectors"),
     "keyword_gone": ("这个关键词已不在当前一期中。", "That keyword is no longer in the current issue."),
+    # keyword watches
+    "watch_too_short": (
+        "「{value}」太短了：关注词至少 {limit} 个字符。",
+        "\u201c{value}\u201d is too short: a watched word needs at least {limit} characters.",
+    ),
+    "watch_too_long": (
+        "「{value}」太长了：关注词最多 {limit} 个字符。",
+        "\u201c{value}\u201d is too long: a watched word has at most {limit} characters.",
+    ),
+    "watch_empty": (
+        "「{value}」里没有可以关注的文字。",
+        "There is nothing to watch in \u201c{value}\u201d.",
+    ),
+    "watch_limit": (
+        "最多只能关注 {limit} 个词。先用 {prefix}unwatch 取消一些。",
+        "You can watch at most {limit} words. Remove some with {prefix}unwatch first.",
+    ),
+    "watch_daily_needs_subscription": (
+        "这里没有每日推送，关注词的匹配无法随推送发送。先用 {prefix}subscribe 订阅每日推送，"
+        "或者保持「发布时发送」。",
+        "There is no daily digest here for the matches to come with. Subscribe with {prefix}subscribe "
+        "first, or keep \u201cas soon as an issue is published\u201d.",
+    ),
+    "watch_added": ("已关注：{words}。", "Now watching: {words}."),
+    "watch_existing": ("已经在关注：{words}。", "Already watching: {words}."),
+    "watch_mode_publish": (
+        "每期发布时，提到这些词的段落会立即发到这里（发送 {prefix}watches daily 改为随每日推送）。",
+        "When an issue is published, the passages that mention them are sent here right away "
+        "(send {prefix}watches daily to get them with the daily digest instead).",
+    ),
+    "watch_mode_daily": (
+        "提到这些词的段落会随下一次每日推送一起发到这里（发送 {prefix}watches publish 改为发布时立即发送）。",
+        "The passages that mention them come with the next daily digest here "
+        "(send {prefix}watches publish to get them as soon as an issue is published).",
+    ),
+    "watch_count": (
+        "共关注 {n}/{limit} 个词，发送 {prefix}watches 查看。",
+        "Watching {n} of at most {limit} words; send {prefix}watches to see them.",
+    ),
+    "watch_count_one": (
+        "共关注 {n}/{limit} 个词，发送 {prefix}watches 查看。",
+        "Watching {n} word (at most {limit}); send {prefix}watches to see it.",
+    ),
+    "watch_latest_preview": (
+        "最新一期里已有 {n} 处提到它们：",
+        "The latest issue already mentions them in {n} passages:",
+    ),
+    "watch_latest_preview_one": (
+        "最新一期里已有 {n} 处提到它们：",
+        "The latest issue already mentions them in {n} passage:",
+    ),
+    "watch_none": (
+        "这里还没有关注任何词。发送 {prefix}watch 钠电池 开始关注（最多 {limit} 个）。",
+        "Nothing is watched here yet. Send {prefix}watch battery to start (at most {limit} words).",
+    ),
+    "watch_not_found": (
+        "这里没有关注 {words}。发送 {prefix}watches 查看关注的词。",
+        "{words} is not watched here. Send {prefix}watches to see what is.",
+    ),
+    "watch_removed": (
+        "已取消关注：{words}。还关注 {n} 个词。",
+        "Stopped watching {words}. {n} words are still watched.",
+    ),
+    "watch_removed_one": (
+        "已取消关注：{words}。还关注 {n} 个词。",
+        "Stopped watching {words}. {n} word is still watched.",
+    ),
+    "watches_title": ("🔔 关注的词", "🔔 Watched words"),
+    "watches_footer": (
+        "{n}/{limit} 个词 · 点 ✖ 取消关注，或发送 {prefix}watch 词语 添加。",
+        "{n} of at most {limit} words · tap ✖ to stop watching one, or send {prefix}watch WORD to add.",
+    ),
+    "btn_watch_daily": ("改为随每日推送", "Send with the daily digest"),
+    "btn_watch_publish": ("改为发布时立即发送", "Send as soon as published"),
+    "subs_watches": ("关注的词：{words}（{prefix}watches）", "Watched words: {words} ({prefix}watches)"),
+    # /settings
+    "settings_title": ("⚙️ 推送设置", "⚙️ Delivery settings"),
+    "settings_variant": ("摘要", "Digest"),
+    "settings_silent": ("提醒", "Notifications"),
+    "settings_previews": ("链接预览", "Link previews"),
+    "variant_full": ("完整", "full"),
+    "variant_compact": ("精简", "compact"),
+    "silent_on": ("静音推送", "silent"),
+    "silent_off": ("有声提醒", "with sound"),
+    "previews_on": ("显示链接预览", "show link previews"),
+    "previews_off": ("不显示预览", "no link previews"),
+    "on": ("开", "on"),
+    "off": ("关", "off"),
+    "colon": ("：", ": "),
+    "badge_compact": ("精简摘要", "compact"),
+    "badge_silent": ("🔕 静音", "🔕 silent"),
+    "badge_previews": ("🔗 链接预览", "🔗 link previews"),
+    "settings_hint": (
+        "点按钮修改，或发送 {prefix}settings compact、{prefix}settings silent on、"
+        "{prefix}settings previews on。",
+        "Tap a button, or send {prefix}settings compact, {prefix}settings silent on, "
+        "{prefix}settings previews on.",
+    ),
+    "settings_hint_slack": (
+        "点按钮修改，或发送 {prefix}settings compact、{prefix}settings previews on。",
+        "Tap a button, or send {prefix}settings compact, {prefix}settings previews on.",
+    ),
+    "settings_saved": (
+        "已更新{where}的推送设置：{summary}。",
+        "Updated the delivery settings{where}: {summary}.",
+    ),
+    "settings_no_silent": (
+        "Slack 没有静音推送：每个人在 Slack 里自行设置通知。",
+        "Slack has no silent messages: each member chooses their own notifications in Slack.",
+    ),
+    # welcome card in a group the bot was added to
+    "welcome_group_title": ("👋 感谢把我加入「{title}」", "👋 Thanks for adding me to \u201c{title}\u201d"),
+    "welcome_group_body": (
+        "我会把每期行业简报按板块推送到这里。管理员点下面的板块即可订阅（每天 {time}，{tz}）；"
+        "发送 {prefix}help 查看全部命令。",
+        "I deliver each briefing issue by sector. An administrator can tap a sector below to subscribe "
+        "this group (daily at {time}, {tz}); send {prefix}help for every command.",
+    ),
+    "welcome_group_forum": (
+        "这是论坛群组：管理员发送 {prefix}topics 可以为每个板块建一个话题，分别推送。",
+        "This group has topics: an administrator can send {prefix}topics to get one topic per sector, "
+        "each with its own digest.",
+    ),
+    # /topics
+    "topics_not_group": (
+        "请在论坛群组里发送这个命令（群组需开启「话题」）。",
+        "Send this command in a forum group (a group with Topics enabled).",
+    ),
+    "topics_not_forum": (
+        "这个群组没有开启「话题」。请在群组设置中开启话题后再试。",
+        "This group does not have Topics enabled. Turn on Topics in the group settings, then try again.",
+    ),
+    "topics_no_rights": (
+        "我需要「管理话题」的管理员权限才能创建话题。请在群组设置中授予后再试。",
+        "I need the \u201cManage topics\u201d administrator right to create topics. "
+        "Grant it in the group settings, then try again.",
+    ),
+    "topics_other": (
+        "Telegram 没有接受话题请求，请稍后再试。",
+        "Telegram refused the topic request; please try again later.",
+    ),
+    "topics_created": ("已为这些板块建立话题：{sectors}。", "Topics are ready for: {sectors}."),
+    "topics_kept": ("这些板块已有话题：{sectors}。", "These sectors already have topics: {sectors}."),
+    "topics_schedule": (
+        "每个话题只接收自己板块的推送，{schedule}。发送 {prefix}topics off 取消。",
+        "Each topic receives only its own sector, {schedule}. Send {prefix}topics off to undo.",
+    ),
+    "topics_general_kept": (
+        "群组原有的订阅（General 话题）保持不变；如不需要，请在 General 中发送 {prefix}unsubscribe。",
+        "The group's own subscription (General topic) is unchanged; send {prefix}unsubscribe in General "
+        "if you no longer want it.",
+    ),
+    "topics_none": (
+        "这个群组没有由我创建的板块话题。发送 {prefix}topics 创建。",
+        "This group has no sector topics of mine. Send {prefix}topics to create them.",
+    ),
+    "topics_closed": (
+        "已关闭这些板块话题并停止推送：{sectors}。话题中的消息仍然保留；发送 {prefix}topics 可重新开启。",
+        "Closed the topics of {sectors} and stopped their deliveries. Their messages stay; "
+        "send {prefix}topics to reopen them.",
+    ),
+    "topics_close_failed": (
+        "推送已停止，但我没能关闭这些话题（需要「管理话题」权限）：{sectors}。",
+        "Deliveries stopped, but I could not close these topics "
+        "(I need \u201cManage topics\u201d): {sectors}.",
+    ),
     # operator document upload (briefcast.bot.publish)
     "upload_not_operator": (
         "抱歉，只有运营人员可以通过发送文件来发布简报。你发送的文件没有被保存。",
@@ -178,9 +357,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "upload_date": ("日期：{date}", "Date: {date}"),
     "upload_no_date": ("日期：无", "Date: none"),
     "upload_sectors": ("{count} 个板块：{names}", "{count} sectors: {names}"),
+    "upload_sectors_one": ("{count} 个板块：{names}", "{count} sector: {names}"),
     "upload_messages": (
         "每位全板块订阅者收到 {count} 条消息。",
         "A subscriber of every sector receives {count} messages.",
+    ),
+    "upload_messages_one": (
+        "每位全板块订阅者收到 {count} 条消息。",
+        "A subscriber of every sector receives {count} message.",
     ),
     "upload_revision": (
         "这是已存简报的第 {revision} 版（日期和标题相同、内容不同）。",
@@ -206,6 +390,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已发布《{title}》（第 {id} 期），正在推送给 {count} 个订阅。",
         "Published \u201c{title}\u201d (issue {id}); it is being sent to {count} subscriptions now.",
     ),
+    "upload_published_now_one": (
+        "已发布《{title}》（第 {id} 期），正在推送给 {count} 个订阅。",
+        "Published \u201c{title}\u201d (issue {id}); it is being sent to {count} subscription now.",
+    ),
     "upload_published_scheduled": (
         "已发布《{title}》（第 {id} 期）。即时订阅者马上收到，其他订阅者在各自的推送时间收到。",
         "Published \u201c{title}\u201d (issue {id}). On-publish subscribers receive it now, "
@@ -225,8 +413,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "upload_preview_rejected": (
         "注意：{platform} 拒绝了 {count} 条预览消息（{reason}）。订阅者也会收不到这些消息，请先修改文件。",
-        "Warning: {platform} rejected {count} preview message(s) ({reason}). Subscribers would not receive "
+        "Warning: {platform} rejected {count} preview messages ({reason}). Subscribers would not receive "
         "them either; please fix the file first.",
+    ),
+    "upload_preview_rejected_one": (
+        "注意：{platform} 拒绝了 {count} 条预览消息（{reason}）。订阅者也会收不到这条消息，请先修改文件。",
+        "Warning: {platform} rejected {count} preview message ({reason}). Subscribers would not receive "
+        "it either; please fix the file first.",
     ),
     "upload_not_operator_action": (
         "只有运营人员可以发布或放弃简报。",
@@ -236,7 +429,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def t(lang: Lang, key: str, **fields: object) -> str:
-    """The message ``key`` in ``lang`` with ``fields`` filled in."""
+    """The message ``key`` in ``lang`` with ``fields`` filled in.
+
+    A count of one (``n=1`` or ``count=1``) picks the ``<key>_one`` variant when there is one,
+    so English says "1 message", not "1 message(s)".
+    """
+    if (fields.get("n") == 1 or fields.get("count") == 1) and f"{key}_one" in MESSAGES:
+        key = f"{key}_one"
     zh, en = MESSAGES[key]
     template = zh if lang == "zh" else en
     return template.format(**fields) if fields else template

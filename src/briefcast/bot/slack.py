@@ -44,7 +44,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
@@ -433,6 +433,8 @@ class SlackBot:
             platform=PLATFORM,
             catalogue=catalogue or default_catalogue(),
             default_language=settings.default_language,
+            default_time=settings.default_time,
+            default_timezone=settings.default_timezone,
             prefix=PREFIX,
             refusal="not_permitted",
             commands_per_minute=sl.commands_per_minute,
@@ -502,6 +504,7 @@ class SlackBot:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home_opened)
+        app.event("member_joined_channel")(self.on_member_joined)
         app.action(re.compile(r".+"))(self.on_action)
         app.error(self.on_error)
 
@@ -742,6 +745,35 @@ class SlackBot:
             await self.post(client, channel, reply_payloads(notice))
         await self.post(client, channel, reply_payloads(result.reply))
 
+    async def on_member_joined(
+        self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """The app was added to a channel: one welcome card with a subscribe button per sector.
+
+        ``member_joined_channel`` fires for every member; only the app's own join gets a card.
+        The buttons are /subscriptions' toggles, so the channel's permission policy applies.
+        """
+        channel = str(event.get("channel") or "")
+        if (
+            not channel
+            or str(event.get("user") or "") != str(context.bot_user_id or "")
+            or channel[:1] not in "CG"
+        ):
+            return
+        _current_client.set(client)
+        inviter = str(event.get("inviter") or "")
+        info = await self.ops._info(channel)
+        request = Request(
+            platform=PLATFORM,
+            chat=ChatRef(PLATFORM, channel, workspace=str(context.team_id or event.get("team") or "")),
+            chat_kind="slack_channel",
+            user_id=inviter,
+            language_code=await self._locale(client, inviter),
+            chat_title=f"#{info.get('name')}" if info and info.get("name") else "",
+        )
+        self.store.upsert_chat(request.chat, kind="slack_channel", title=str((info or {}).get("name") or ""))
+        await self.post(client, channel, reply_payloads(self.commands.welcome(request)))
+
     async def on_home_opened(
         self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
@@ -808,7 +840,10 @@ class SlackBot:
         lang = await self.language(client, user_id)
         issue = self.store.latest_issue()
         first = (
-            compose.overview_document(issue.briefing, lang)
+            replace(
+                compose.overview_document(issue.briefing, lang),
+                buttons=self.commands.sector_buttons(issue.briefing, lang=lang),
+            )
             if issue is not None
             else notice_document(t(lang, "no_issue"))
         )

@@ -39,9 +39,11 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot as PtbBot
 from telegram import (
     BotCommand,
+    ChatMember,
     ChatMemberAdministrator,
     ChatMemberOwner,
     ChatMemberRestricted,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -60,7 +62,7 @@ from telegram.ext import (
     filters,
 )
 
-from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
+from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request, TopicError
 from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.bot.telegram_request import AiohttpRequest, send_message_json
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
@@ -147,6 +149,32 @@ class TelegramOps:
             chat_id=str(chat.id), title=chat.title or chat.username or ref, kind=str(chat.type)
         )
 
+    # -- forum topics (briefcast.bot.commands.ForumOps) ------------------------------------
+
+    async def create_topic(self, chat_id: str, name: str, icon_color: int) -> str:
+        """createForumTopic; the new topic's message_thread_id."""
+        try:
+            topic = await self.bot.create_forum_topic(chat_id=int(chat_id), name=name, icon_color=icon_color)
+        except TelegramError as e:
+            raise _topic_error(e) from None
+        return str(topic.message_thread_id)
+
+    async def close_topic(self, chat_id: str, thread_id: str) -> None:
+        """closeForumTopic; a topic already closed is fine."""
+        try:
+            await self.bot.close_forum_topic(chat_id=int(chat_id), message_thread_id=int(thread_id))
+        except TelegramError as e:
+            if "topic_not_modified" not in str(e).lower():
+                raise _topic_error(e) from None
+
+    async def reopen_topic(self, chat_id: str, thread_id: str) -> None:
+        """reopenForumTopic; a topic already open is fine, a deleted one is ``TopicError("gone")``."""
+        try:
+            await self.bot.reopen_forum_topic(chat_id=int(chat_id), message_thread_id=int(thread_id))
+        except TelegramError as e:
+            if "topic_not_modified" not in str(e).lower():
+                raise _topic_error(e) from None
+
     async def bot_can_post(self, chat_id: str) -> bool:
         """Channels need an admin with can_post_messages; groups a member not muted."""
         try:
@@ -164,6 +192,19 @@ class TelegramOps:
         except (TelegramError, ValueError) as e:
             log.info("cannot check the bot's rights in %s: %s", chat_id, e)
         return False
+
+
+def _topic_error(error: TelegramError) -> TopicError:
+    """Bot API errors of the forum-topic methods -> the command layer's reasons."""
+    text = str(error).lower()
+    log.info("forum topic call refused: %s", error)
+    if "not a forum" in text:
+        return TopicError("not_forum", str(error))
+    if "not enough rights" in text or "administrator rights" in text:
+        return TopicError("no_rights", str(error))
+    if "topic_id_invalid" in text or "thread not found" in text or "topic_deleted" in text:
+        return TopicError("gone", str(error))
+    return TopicError("other", str(error))
 
 
 def payload_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
@@ -219,6 +260,7 @@ def _request_from_message(message: Message, command: str, args: Sequence[str]) -
         language_code=user.language_code if user is not None else None,
         chat_title=chat.title or chat.username or chat.full_name or "",
         sender_is_admin=chat.type == ChatType.CHANNEL or anonymous_admin,
+        is_forum=bool(chat.is_forum),
     )
 
 
@@ -261,6 +303,8 @@ class TelegramBot:
             platform=PLATFORM,
             catalogue=catalogue or default_catalogue(),
             default_language=settings.default_language,
+            default_time=settings.default_time,
+            default_timezone=settings.default_timezone,
             prefix="/",
             commands_per_minute=tg.commands_per_minute,
             clock=clock,
@@ -506,6 +550,29 @@ class TelegramBot:
             self.store.upsert_chat(
                 ChatRef(PLATFORM, str(chat.id)), kind=str(chat.type), title=chat.title or chat.username or ""
             )
+            if _joined_group(change.old_chat_member, member) and chat.type in (
+                ChatType.GROUP,
+                ChatType.SUPERGROUP,
+            ):
+                await self.welcome(change)
+
+    async def welcome(self, change: ChatMemberUpdated) -> None:
+        """The bot was just added to a group: one card with a subscribe button per sector."""
+        chat = change.chat
+        user = change.from_user
+        request = Request(
+            platform=PLATFORM,
+            chat=ChatRef(PLATFORM, str(chat.id)),
+            chat_kind=str(chat.type),
+            user_id=str(user.id),
+            language_code=user.language_code,
+            chat_title=chat.title or chat.username or "",
+            is_forum=bool(chat.is_forum),
+        )
+        try:
+            await self._send_json(chat.id, None, True, reply_payloads(self.commands.welcome(request)))
+        except TelegramError as e:  # no right to post after all: the group simply has no card
+            log.info("welcome card in %s not sent: %s", chat.id, e)
 
     async def on_migrate(self, update: Update, context: Context) -> None:
         """Group upgraded to a supergroup: move its subscriptions to the new chat id."""
@@ -552,13 +619,18 @@ class TelegramBot:
         back, no ``Message`` parsed from a result nobody reads. Profiled at 200 commands/s, that
         was a third of the reply path's CPU (docs/benchmarks.md, command latency).
         """
-        thread = _thread_of(message)
-        group = message.chat.type != ChatType.PRIVATE
+        await self._send_json(
+            message.chat.id, _thread_of(message), message.chat.type != ChatType.PRIVATE, payloads
+        )
+
+    async def _send_json(
+        self, chat_id: int, thread: int | None, group: bool, payloads: Sequence[dict[str, Any]]
+    ) -> None:
         for payload in payloads:
             if self.on_reply is not None:
-                self.on_reply(str(message.chat.id), group)
+                self.on_reply(str(chat_id), group)
             params = dict(payload)
-            params["chat_id"] = message.chat.id
+            params["chat_id"] = chat_id
             if thread is not None:
                 params["message_thread_id"] = thread
             try:
@@ -570,6 +642,18 @@ class TelegramBot:
                     raise
                 await asyncio.sleep(wait)
                 await send_message_json(self.application.bot, params)
+
+
+def _in_chat(member: ChatMember) -> bool:
+    """Whether a ChatMember status means "is in the chat" (restricted members may be in or out)."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+
+
+def _joined_group(old: ChatMember, new: ChatMember) -> bool:
+    """The bot went from outside the chat to inside it (not a promotion or a demotion)."""
+    return not _in_chat(old) and _in_chat(new)
 
 
 def _seconds(value: float | dt.timedelta) -> float:

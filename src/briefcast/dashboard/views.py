@@ -28,6 +28,7 @@ from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
 from briefcast.delivery import senders
+from briefcast.render.i18n import counted
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def environment(templates: Path = HERE / "templates") -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
+    env.filters["counted"] = counted
     return env
 
 
@@ -102,6 +104,7 @@ class Dashboard:
         ]
         routes: list[BaseRoute] = [Route(p, self._guard(h), methods=m) for p, h, m in guarded]
         routes += [
+            favicon_route(),
             Route("/dashboard/login", self.login_form, methods=["GET"]),
             Route("/dashboard/login", self.login, methods=["POST"]),
             Route("/dashboard/logout", self.logout, methods=["POST"]),
@@ -227,12 +230,15 @@ class Dashboard:
                 if (platform is None or s.chat.platform == platform)
                 and (sector is None or sector in s.sectors)
             ]
+            watchers = self.store.watchers(platform, active_only=False)
             return {
                 "subs": shown,
                 "total": len(subs),
                 "by_platform": _count_by(s.chat.platform for s in subs),
                 "by_sector": by_sector,
                 "inactive": queries.inactive_subscriptions(self.store),
+                "watchers": watchers,
+                "watch_count": sum(len(w.words) for w in watchers),
             }
 
         data = await asyncio.to_thread(load)
@@ -352,6 +358,23 @@ class Dashboard:
         response = RedirectResponse("/dashboard/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
+
+
+FAVICON = HERE / "static" / "favicon.ico"
+
+
+async def favicon(request: Request) -> Response:
+    """``/favicon.ico``: browsers ask for it on every page; no login needed (it is public art)."""
+    return Response(
+        FAVICON.read_bytes(),
+        media_type="image/vnd.microsoft.icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def favicon_route() -> Route:
+    """The ``/favicon.ico`` route, shared by the dashboard and the playground."""
+    return Route("/favicon.ico", favicon, methods=["GET", "HEAD"])
 
 
 def _count_by(values: Any) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The publishing API: ``POST /api/issues``, ``GET /api/issues/{id}``, ``GET /api/issues/{id}/preview``.
+"""The publishing API: ``GET``/``POST /api/issues``, ``GET /api/issues/{id}`` and its ``/preview``.
 
 :func:`issue_routes` returns Starlette routes that ``briefcast.web`` mounts.
 
@@ -32,6 +32,12 @@ trail. Answers:
   JSON, 422 ``{"error": reason}`` for content that is not a briefing (empty,
   undecodable, no sector sections) — every error is ``{"error": "..."}``.
 
+``GET /api/issues`` lists stored issues, newest first: ``{"issues": [...]}`` with ``id``,
+``revision``, ``title``, ``date``, ``status`` (``published`` | ``draft``), ``sectors``,
+``created_at``, ``published_at``. ``?limit=N`` (1..100, default 20) and ``?status=published``
+or ``?status=draft`` narrow it. Any other method on an API path answers a JSON **405** with an
+``Allow`` header, like every other error here.
+
 Example::
 
     curl -X POST -H "Authorization: Bearer $BRIEFCAST_API_TOKEN" \\
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -64,6 +71,26 @@ _TYPES: dict[str, Kind | None] = {
     "": None,  # no Content-Type: sniff
 }
 _FALSE = ("0", "false", "no", "off")
+
+
+ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DEFAULT_LIST = 20
+MAX_LIST = 100
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _methods(**handlers: Endpoint) -> Endpoint:
+    """One endpoint dispatching on the HTTP method; others get a JSON 405 (Starlette's is plain text)."""
+    allow = ", ".join(sorted({*handlers, *(["HEAD"] if "GET" in handlers else [])}))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = handlers.get(method)
+        if handler is None:
+            return _error(405, f"{request.method} is not allowed here; use {allow}", Allow=allow)
+        return await handler(request)
+
+    return endpoint
 
 
 def _label(name: str) -> str:
@@ -92,10 +119,27 @@ class IssueApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/api/issues", self.post_issue, methods=["POST"]),
-            Route("/api/issues/{issue_id:int}", self.get_issue, methods=["GET"]),
-            Route("/api/issues/{issue_id:int}/preview", self.get_preview, methods=["GET"]),
+            Route("/api/issues", _methods(GET=self.list_issues, POST=self.post_issue), methods=ANY),
+            Route("/api/issues/{issue_id:int}", _methods(GET=self.get_issue), methods=ANY),
+            Route("/api/issues/{issue_id:int}/preview", _methods(GET=self.get_preview), methods=ANY),
         ]
+
+    async def list_issues(self, request: Request) -> Response:
+        """Stored issues, newest first (drafts included unless ``?status=published``)."""
+        denied = self._deny(request)
+        if denied is not None:
+            return denied
+        raw = request.query_params.get("limit", str(DEFAULT_LIST)).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+            return _error(422, f"limit must be a whole number from 1 to {MAX_LIST}")
+        status = request.query_params.get("status", "").strip().lower() or None
+        if status not in (None, "published", "draft"):
+            return _error(422, "status must be published or draft")
+        limit = int(raw)
+        # drafts are few; read a little more so a status filter still fills the page
+        found = self.service.store.list_issues(limit if status is None else limit * 5)
+        rows = [i for i in found if status is None or i.status == status][:limit]
+        return JSONResponse({"issues": [issue_summary(i) for i in rows]})
 
     # -- auth and body
 
@@ -243,6 +287,20 @@ def issue_json(issue: StoredIssue) -> dict[str, Any]:
         "revision": issue.revision,
         "content_hash": issue.content_hash,
         "status": issue.status,
+        "created_at": issue.created_at.isoformat(),
+        "published_at": issue.published_at.isoformat() if issue.published_at else None,
+    }
+
+
+def issue_summary(issue: StoredIssue) -> dict[str, Any]:
+    """One line of ``GET /api/issues``."""
+    return {
+        "id": issue.id,
+        "revision": issue.revision,
+        "title": issue.title,
+        "date": issue.date.isoformat() if issue.date else None,
+        "status": issue.status,
+        "sectors": list(issue.sectors),
         "created_at": issue.created_at.isoformat(),
         "published_at": issue.published_at.isoformat() if issue.published_at else None,
     }

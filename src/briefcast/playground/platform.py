@@ -36,15 +36,17 @@ BOT_USERNAME = "briefcast_playground_bot"
 
 TG_USER = 1001
 TG_GROUP = -1001002003
+TG_FORUM = -1001002004  # a supergroup with topics, where the bot may manage topics (/topics)
 SLACK_TEAM = "T0PLAYGRND"
 SLACK_USER = "U0PLAYER"
 SLACK_CHANNEL = "C0PLAYGRND"
 SLACK_CHANNEL_NAME = "playground"
 
-Room = Literal["tg-private", "tg-group", "slack-channel"]
+Room = Literal["tg-private", "tg-group", "tg-forum", "slack-channel"]
 ROOMS: dict[str, dict[str, str]] = {
     "tg-private": {"platform": "telegram", "chat": str(TG_USER), "title": "Briefcast (private chat)"},
     "tg-group": {"platform": "telegram", "chat": str(TG_GROUP), "title": "Playground group"},
+    "tg-forum": {"platform": "telegram", "chat": str(TG_FORUM), "title": "Playground forum (topics)"},
     "slack-channel": {"platform": "slack", "chat": SLACK_CHANNEL, "title": f"#{SLACK_CHANNEL_NAME}"},
 }
 
@@ -76,7 +78,10 @@ class FeedItem:
 
 
 def _room_of_telegram(chat_id: int) -> str | None:
-    return {TG_USER: "tg-private", TG_GROUP: "tg-group"}.get(chat_id)
+    return {TG_USER: "tg-private", TG_GROUP: "tg-group", TG_FORUM: "tg-forum"}.get(chat_id)
+
+
+_TG_CHATS: dict[str, int] = {"tg-private": TG_USER, "tg-group": TG_GROUP, "tg-forum": TG_FORUM}
 
 
 class LocalPlatform:
@@ -123,6 +128,11 @@ class LocalPlatform:
         tg.add_chat(TG_USER, "private")
         tg.add_chat(TG_GROUP, "supergroup", title="Playground group")
         tg.set_member(TG_GROUP, TG_USER, "creator")  # you own the group: you may subscribe it
+        tg.add_chat(TG_FORUM, "supergroup", title="Playground forum", is_forum=True, bot_status="left")
+        tg.set_member(TG_FORUM, TG_USER, "creator")
+        # you add the bot to the forum as an administrator who may manage topics: it posts its welcome
+        tg.set_bot_rights(TG_FORUM, can_manage_topics=True)
+        tg.push_update(tg.make_my_chat_member(TG_FORUM, "left", "administrator", user=TG_USER))
         sl = self.slack
         sl.add_user(SLACK_USER, "you", real_name="You", locale="zh-CN" if self.language == "zh" else "en-US")
         sl.add_channel(SLACK_CHANNEL, SLACK_CHANNEL_NAME, members=[SLACK_USER])
@@ -176,6 +186,7 @@ class LocalPlatform:
                     "bot",
                     telegram_html(m.plain, m.entities),
                     buttons=telegram_buttons(m.reply_markup),
+                    note=self._topic_note(m.chat_id, m.message_thread_id),
                 )
         for e in edits:
             chat_id, message_id = int(e["chat_id"]), int(e.get("message_id") or 0)
@@ -230,6 +241,21 @@ class LocalPlatform:
                 f"sle:{e['ts']}", "slack-channel", "bot", html, buttons=rows, note="only visible to you"
             )
 
+    def _topic_note(self, chat_id: int, thread_id: int | None) -> str:
+        """ "# ⚡ Energy" under a message in a forum topic ("# General" in the forum's main thread)."""
+        if chat_id != TG_FORUM:
+            return ""
+        topic = self.telegram.topic(chat_id, thread_id) if thread_id is not None else None
+        return f"# {topic['name']}" if topic is not None else "# General"
+
+    def topics(self) -> list[dict[str, Any]]:
+        """The forum's open topics (what the page's topic picker offers besides General)."""
+        return [
+            {"id": thread, "name": info["name"]}
+            for thread, info in sorted(self.telegram.topics_of(TG_FORUM).items())
+            if not info["closed"]
+        ]
+
     def messages(self, after: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Feed items with ``seq > after`` (oldest first) and the latest seq."""
         self.sync()
@@ -244,17 +270,24 @@ class LocalPlatform:
 
     # -- injecting ------------------------------------------------------------------------
 
-    def telegram_text(self, room: str, text: str, *, language_code: str | None = None) -> int:
-        """The local user types ``text`` in a Telegram chat: a ``message`` update (bot_command entity)."""
-        chat = None if room == "tg-private" else TG_GROUP
-        update = self.telegram.make_message_update(chat, TG_USER, text, language_code=language_code)
-        self._user_bubble(room, text)
+    def telegram_text(
+        self, room: str, text: str, *, language_code: str | None = None, thread_id: int | None = None
+    ) -> int:
+        """The local user types ``text`` in a Telegram chat (a forum topic with ``thread_id``):
+        a ``message`` update (bot_command entity)."""
+        chat = None if room == "tg-private" else _TG_CHATS[room]
+        thread = thread_id if room == "tg-forum" else None
+        update = self.telegram.make_message_update(
+            chat, TG_USER, text, language_code=language_code, thread_id=thread
+        )
+        with self._lock:
+            note = self._topic_note(TG_FORUM, thread) if room == "tg-forum" else ""
+            self._add(f"user:{next(self._seq)}", room, "user", _escape_text(text), note=note)
         return self.telegram.push_update(update)
 
     def telegram_button(self, room: str, message_id: int, data: str) -> int:
         """The local user presses an inline button: a ``callback_query`` update."""
-        chat = TG_USER if room == "tg-private" else TG_GROUP
-        update = self.telegram.make_callback_query(chat, TG_USER, data, message_id=message_id)
+        update = self.telegram.make_callback_query(_TG_CHATS[room], TG_USER, data, message_id=message_id)
         return self.telegram.push_update(update)
 
     def slack_slash(self, text: str) -> tuple[str, dict[str, str]]:

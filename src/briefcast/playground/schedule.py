@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from briefcast.config import Settings
 from briefcast.delivery.engine import Transport
 from briefcast.delivery.service import DeliveryService
+from briefcast.render.i18n import counted
 from briefcast.schedule import first_slot_at_or_after, parse_hhmm
 from briefcast.store import Store
 
@@ -80,6 +81,20 @@ def next_owed_slot(store: Store, now: datetime) -> tuple[datetime, str, str] | N
     return best
 
 
+def idle_message(store: Store) -> str:
+    """Why "advance" had nothing to do: no subscription, no issue, or everyone already has it."""
+    subs = store.active_subscriptions()
+    if not subs:
+        return "Nothing is scheduled: subscribe a chat first (e.g. /subscribe energy 08:00)."
+    issue = store.latest_issue()
+    if issue is None:
+        return f"No issue is published yet; {counted(len(subs), 'subscription')} will get the first one."
+    return (
+        f"Everyone is up to date: {counted(len(subs), 'subscription')}, none owed the latest issue "
+        f"(#{issue.id}). Publish a new issue (Operator dashboard → Publish) to see the next push."
+    )
+
+
 class PlaygroundDelivery(DeliveryService):
     """The production delivery component on a :class:`ShiftableClock`, plus "advance the schedule"."""
 
@@ -107,10 +122,10 @@ class PlaygroundDelivery(DeliveryService):
         if target is not None:
             local = moved.astimezone(ZoneInfo(target[2])) if moved else None
             when = f"{local:%Y-%m-%d %H:%M} {target[2]}" if local else ""
-            message = f"Clock moved to the {target[1]} slot ({when}): {enqueued} delivery(ies) queued."
+            message = f"Clock moved to the {target[1]} slot ({when}): {counted(enqueued, 'delivery')} queued."
         elif enqueued:
-            message = f"{enqueued} delivery(ies) were due and are queued."
+            message = f"{counted(enqueued, 'delivery')} {'was' if enqueued == 1 else 'were'} due and queued."
         else:
-            message = "Nothing is scheduled: subscribe a chat first (e.g. /subscribe energy 08:00)."
+            message = await asyncio.to_thread(idle_message, self.store)
         log.info("playground: %s", message)
         return AdvanceResult(moved, enqueued, message)

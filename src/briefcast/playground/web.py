@@ -1,8 +1,10 @@
 """The playground page and its small JSON API.
 
 * ``GET /`` — the chat page (Telegram private chat, Telegram group, Slack channel);
-* ``GET /playground/api/messages?after=N`` — feed items newer than ``N`` (the page polls it);
-* ``POST /playground/api/send`` ``{"room", "text", "lang"?}`` — the local user types something;
+* ``GET /playground/api/messages?after=N`` — feed items newer than ``N`` and the forum's open
+  topics (the page polls it);
+* ``POST /playground/api/send`` ``{"room", "text", "lang"?, "topic"?}`` — the local user types
+  something (``topic``: a forum topic's thread id in the forum room);
 * ``POST /playground/api/press`` ``{"room", "id", "data"}`` (Telegram) or
   ``{"room", "id", "action_id", "value"}`` (Slack) — a button press;
 * ``POST /playground/api/advance`` — run the schedule forward to the next owed slot.
@@ -26,6 +28,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from briefcast.dashboard.auth import DashboardAuth
+from briefcast.dashboard.views import favicon_route
 from briefcast.playground.platform import BOT_USERNAME, ROOMS, LocalPlatform
 from briefcast.playground.schedule import PlaygroundDelivery
 
@@ -104,6 +107,7 @@ class PlaygroundWeb:
             Route("/playground/api/send", guard(self.send), methods=["POST"]),
             Route("/playground/api/press", guard(self.press), methods=["POST"]),
             Route("/playground/api/advance", guard(self.advance), methods=["POST"]),
+            favicon_route(),
             Mount(
                 "/static/playground",
                 app=StaticFiles(directory=str(HERE / "static")),
@@ -143,7 +147,7 @@ class PlaygroundWeb:
         except ValueError:
             return _error(400, "after must be a number")
         items, last = self.platform.messages(after)
-        return JSONResponse({"ok": True, "messages": items, "last": last})
+        return JSONResponse({"ok": True, "messages": items, "last": last, "topics": self.platform.topics()})
 
     async def send(self, request: Request) -> Response:
         data = await _json_body(request)
@@ -159,7 +163,11 @@ class PlaygroundWeb:
             return _error(400, f"messages are limited to {MAX_TEXT} characters here")
         if ROOMS[room]["platform"] == "telegram":
             lang = str(data.get("lang") or "") or None
-            self.platform.telegram_text(room, text, language_code=lang)
+            topic = data.get("topic")
+            thread = int(topic) if isinstance(topic, int | str) and str(topic).isdigit() else None
+            if thread is not None and thread not in {t["id"] for t in self.platform.topics()}:
+                return _error(400, "that topic does not exist (any more)")
+            self.platform.telegram_text(room, text, language_code=lang, thread_id=thread)
             return JSONResponse({"ok": True})
         return await self._slack_text(request, text)
 

@@ -31,6 +31,9 @@ from briefcast.briefing.model import (
     map_runs,
     plain,
 )
+from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
+from briefcast.briefing.watch import Passage as WatchPassage
+from briefcast.briefing.watch import watch_matches
 from briefcast.render.document import Button, Document
 from briefcast.render.i18n import is_zh, t
 
@@ -460,7 +463,11 @@ def _passage_blocks(found: Sequence[Passage], pattern: re.Pattern[str] | None) -
 def highlight(runs: Inline, pattern: re.Pattern[str]) -> Inline:
     """``runs`` with every match of ``pattern`` made bold (runs split at match edges)."""
     text = plain(runs)
-    spans = [(m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()]
+    return bold_spans(runs, [(m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()])
+
+
+def bold_spans(runs: Inline, spans: Sequence[tuple[int, int]]) -> Inline:
+    """``runs`` with the character ranges ``spans`` of ``plain(runs)`` made bold."""
     if not spans:
         return runs
     out: list[Run] = []
@@ -481,3 +488,143 @@ def highlight(runs: Inline, pattern: re.Pattern[str]) -> Inline:
             styles: frozenset[RunStyle] = r.styles | {"bold"} if inside else r.styles
             out.append(Run(piece, styles, r.url, r.image))
     return tuple(out)
+
+
+# ------------------------------------------------------------- keyword watches
+
+# Passages shown in one watch alert; the rest are counted (``/search`` finds them all).
+MAX_WATCH_PASSAGES = 20
+MAX_WATCH_BUTTONS = 6
+SectionUrl = Callable[[str], "str | None"]
+
+
+def _words_of(passages: Sequence[WatchPassage]) -> list[str]:
+    words: list[str] = []
+    for p in passages:
+        for w in p.words:
+            if w not in words:
+                words.append(w)
+    return words
+
+
+def _watch_blocks(found: Sequence[WatchPassage]) -> tuple[Block, ...]:
+    """Paragraphs, headlines and table rows as paragraphs; consecutive list items as one list."""
+    out: list[Block] = []
+    pending: list[ListItem] = []
+    pending_ordered = False
+
+    def flush() -> None:
+        if pending:
+            out.append(ListBlock(tuple(pending), ordered=pending_ordered))
+            pending.clear()
+
+    for p in found:
+        runs = bold_spans(p.runs, p.spans)
+        if p.kind == "item":
+            if pending and p.ordered != pending_ordered:
+                flush()
+            pending_ordered = p.ordered
+            pending.append(ListItem(runs, number=p.number))
+        else:
+            flush()
+            out.append(Paragraph(runs))
+    flush()
+    return tuple(out)
+
+
+def _sector_label(cat: SectorCatalogue, briefing: Briefing, key: str, lang: str) -> str:
+    """``⚡ Energy``: the catalogue's name in the reader's language, else the issue's own heading."""
+    sector = cat.get(key)
+    if sector is not None:
+        return f"{sector.emoji} {sector.name(lang)}".strip()
+    section = briefing.section(key)
+    if section is not None:
+        return f"{section.emoji} {section.name}".strip() or key
+    return key
+
+
+def watch_document(
+    briefing: Briefing,
+    passages: Sequence[WatchPassage],
+    *,
+    lang: str = "zh",
+    issue_id: int | None = None,
+    section_url: SectionUrl | None = None,
+    prefix: str = "/",
+    catalogue: SectorCatalogue | None = None,
+    max_passages: int = MAX_WATCH_PASSAGES,
+) -> Document:
+    """The alert a watching chat receives: the matching passages, grouped under their section.
+
+    ``passages`` come from :func:`briefcast.briefing.watch.watch_matches` (in reading order).
+    Each section group is labelled with the section's emoji and name; every mention is bold.
+    A link to each section: ``section_url(key)`` when it returns a URL (the public archive),
+    and a button per section (``sector:<key>.<issue_id>``, the section in the chat) when
+    ``issue_id`` is given. At most ``max_passages`` passages are shown; the rest are counted.
+    ``prefix`` is how commands are typed on the platform (``/`` or ``/briefing ``).
+    """
+    cat = catalogue or default_catalogue()
+    words = _words_of(passages)
+    title = t("watch_title", lang, words=_shorten("、".join(words) if is_zh(lang) else ", ".join(words), 80))
+    shown = list(passages[: max(max_passages, 0)])
+    blocks: list[Block] = [
+        Paragraph(
+            (Run(t("watch_intro", lang, n=len(passages), title=briefing.title), frozenset({"italic"})),)
+        )
+    ]
+    order: list[str] = []
+    for p in shown:
+        if p.section_key not in order:
+            order.append(p.section_key)
+    for key in order:
+        found = [p for p in shown if p.section_key == key]
+        label = _sector_label(cat, briefing, key, lang)
+        group_blocks = list(_watch_blocks(found))
+        url = section_url(key) if section_url is not None else None
+        if url:
+            group_blocks.append(Paragraph((Run(t("watch_section_link", lang), url=url),)))
+        blocks.append(Group(label=label, blocks=tuple(group_blocks)))
+    hidden = len(passages) - len(shown)
+    if hidden > 0:
+        line = t("watch_more", lang, n=hidden, prefix=prefix, word=words[0] if words else "")
+        blocks.append(Paragraph((Run(line, frozenset({"italic"})),)))
+    blocks.append(Paragraph((Run(t("watch_manage", lang, prefix=prefix), frozenset({"italic"})),)))
+    buttons: list[Button] = []
+    if issue_id is not None:
+        for key in order[:MAX_WATCH_BUTTONS]:
+            label = _sector_label(cat, briefing, key, lang)
+            buttons.append(
+                Button(_shorten(label, BUTTON_TEXT_MAX), action="sector", value=f"{key}.{issue_id}")
+            )
+    return Document(
+        title=title, blocks=tuple(blocks), footer=footer(briefing, lang), buttons=_rows(buttons, 2)
+    )
+
+
+def watch_alert(
+    briefing: Briefing,
+    words: Sequence[str],
+    *,
+    lang: str = "zh",
+    issue_id: int | None = None,
+    prefix: str = "/",
+    section_url: SectionUrl | None = None,
+    catalogue: SectorCatalogue | None = None,
+) -> Document | None:
+    """What a chat watching ``words`` gets for ``briefing``, or None when nothing matches.
+
+    The one call a sender needs: :func:`briefcast.briefing.watch.watch_matches` then
+    :func:`watch_document`. ``prefix`` is ``"/"`` on Telegram and ``"/briefing "`` on Slack.
+    """
+    passages = watch_matches(briefing, words)
+    if not passages:
+        return None
+    return watch_document(
+        briefing,
+        passages,
+        lang=lang,
+        issue_id=issue_id,
+        section_url=section_url,
+        prefix=prefix,
+        catalogue=catalogue,
+    )

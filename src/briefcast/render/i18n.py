@@ -43,6 +43,29 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
         "zh": "另有 {n} 个板块未设按钮（一条消息最多 30 个按钮）",
         "en": "{n} more section has no button (a message holds at most 30)",
     },
+    # keyword watches (compose.watch_document)
+    "watch_title": {"zh": "🔔 关注词：{words}", "en": "🔔 Watched words: {words}"},
+    "watch_intro": {
+        "zh": "《{title}》中有 {n} 处提到你关注的词。",
+        "en": "{n} passages of “{title}” mention your watched words.",
+    },
+    "watch_intro_one": {
+        "zh": "《{title}》中有 {n} 处提到你关注的词。",
+        "en": "{n} passage of “{title}” mentions your watched words.",
+    },
+    "watch_more": {
+        "zh": "另有 {n} 处未显示，发送 {prefix}search {word} 查看。",
+        "en": "{n} more passages not shown; send {prefix}search {word} to see them.",
+    },
+    "watch_more_one": {
+        "zh": "另有 {n} 处未显示，发送 {prefix}search {word} 查看。",
+        "en": "{n} more passage not shown; send {prefix}search {word} to see it.",
+    },
+    "watch_section_link": {"zh": "→ 查看完整板块", "en": "→ Read the whole section"},
+    "watch_manage": {
+        "zh": "发送 {prefix}watches 管理关注词。",
+        "en": "Send {prefix}watches to manage your watched words.",
+    },
 }
 
 
@@ -67,3 +90,15 @@ def t(key: str, lang: str, /, **values: object) -> str:
 def languages_complete() -> bool:
     """Every string has both a Chinese and an English form (checked by the tests)."""
     return all({"zh", "en"} <= set(v) for v in _STRINGS.values())
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 delivery``, ``3 deliveries``: English operator texts (CLI, playground, dashboard).
+
+    The plural is ``plural`` when given, else ``noun`` + ``s`` (``y`` after a consonant -> ``ies``).
+    """
+    if n == 1:
+        return f"{n} {noun}"
+    if plural is None:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{n} {plural}"

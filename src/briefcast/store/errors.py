@@ -58,3 +58,32 @@ class InvalidVariant(StoreInputError):
 
     def __init__(self, value: str) -> None:
         super().__init__(value, f"invalid variant {value!r}: use 'full' or 'compact'")
+
+
+class InvalidWatch(StoreInputError):
+    """A watched word that is too short, too long or empty once normalised.
+
+    ``reason`` is ``too_short``, ``too_long`` or ``empty``; ``limit`` the bound it broke.
+    """
+
+    def __init__(self, value: str, reason: str, limit: int = 0) -> None:
+        what = {"too_short": "at least", "too_long": "at most"}.get(reason)
+        bound = f" (use {what} {limit} characters)" if what else ""
+        super().__init__(value, f"cannot watch {value!r}: {reason.replace('_', ' ')}{bound}")
+        self.reason = reason
+        self.limit = limit
+
+
+class WatchLimitReached(StoreInputError):
+    """A chat already watches the most words it may."""
+
+    def __init__(self, value: str, limit: int) -> None:
+        super().__init__(value, f"cannot watch {value!r}: a chat may watch at most {limit} words")
+        self.limit = limit
+
+
+class InvalidWatchMode(StoreInputError):
+    """A watch delivery mode other than ``publish`` or ``daily``."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value, f"invalid watch mode {value!r}: use 'publish' or 'daily'")

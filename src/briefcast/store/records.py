@@ -97,6 +97,61 @@ class SubscriptionRecord:
     created_by: str
     language: str | None
     last_issue_id: int | None
+    silent: bool = False  # /settings: push without a notification sound (Telegram)
+    previews: bool = False  # /settings: show link previews
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRecord:
+    """One watched word: ``phrase`` as typed, ``needle`` as matched (see briefcast.briefing.watch)."""
+
+    id: int
+    phrase: str
+    needle: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherRecord:
+    """A chat (thread) and the words it watches; ``mode`` is ``publish`` or ``daily``.
+
+    ``chat_active`` is false once the bot was removed from the chat (nothing is sent then).
+    """
+
+    id: int
+    chat: ChatRef
+    chat_kind: str
+    chat_title: str
+    language: str | None
+    mode: str
+    words: tuple[WatchRecord, ...]
+    chat_active: bool = True
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        return tuple(w.phrase for w in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchAdded:
+    """What :meth:`Store.add_watches` did: the words added, those already watched, the watcher after."""
+
+    added: tuple[str, ...]
+    existing: tuple[str, ...]
+    watcher: WatcherRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ForumTopicRecord:
+    """A forum topic created for one sector (``thread_id`` is Telegram's ``message_thread_id``)."""
+
+    id: int
+    chat: ChatRef  # the forum supergroup (no thread)
+    sector: str
+    thread_id: str
+    name: str
+    state: str  # open | closed
 
 
 @dataclass(frozen=True, slots=True)

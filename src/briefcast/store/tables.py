@@ -127,6 +127,9 @@ class SubscriptionRow(SQLModel, table=True):
     time: str = Field(default="08:00", max_length=5)  # HH:MM local
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     variant: str = Field(default="full", max_length=16)  # full | compact
+    # /settings (revision 0006): push without a notification sound; show link previews
+    silent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    previews: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     active: bool = True
     reason: str = Field(default="", sa_type=sa.Text)
     created_by: str = Field(default="", max_length=64)
@@ -217,5 +220,69 @@ class IngestEventRow(SQLModel, table=True):
     )
 
 
+class WatcherRow(SQLModel, table=True):
+    """A chat (thread) that watches words, and when it wants the matches (revision 0006).
+
+    ``mode``: ``publish`` = as soon as an issue is published, ``daily`` = with the chat's next
+    scheduled digest. One row per (chat, thread), like subscriptions; the words are ``watch`` rows.
+    """
+
+    __tablename__ = "watcher"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "thread_id", name="uq_watcher_chat_thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column_args=[sa.ForeignKey("chat.id", ondelete="CASCADE")])
+    thread_id: str = Field(default="", max_length=64)
+    mode: str = Field(default="publish", max_length=16)  # publish | daily
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class WatchRow(SQLModel, table=True):
+    """One watched word or phrase: as typed (``phrase``) and normalised (``needle``, unique per watcher)."""
+
+    __tablename__ = "watch"
+    __table_args__ = (sa.UniqueConstraint("watcher_id", "needle", name="uq_watch_watcher_needle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    watcher_id: int = Field(sa_column_args=[sa.ForeignKey("watcher.id", ondelete="CASCADE")])
+    phrase: str = Field(max_length=200)
+    needle: str = Field(max_length=200)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = _ts()
+
+
+class ForumTopicRow(SQLModel, table=True):
+    """A forum topic briefcast created for a sector with /topics (revision 0006).
+
+    ``state`` is ``open`` or ``closed`` (``/topics off`` closes the topic and stops its
+    subscription; ``/topics`` reopens it rather than creating a second one).
+    """
+
+    __tablename__ = "forum_topic"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "sector", name="uq_forum_topic_chat_sector"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column_args=[sa.ForeignKey("chat.id", ondelete="CASCADE")])
+    sector: str = Field(max_length=64)
+    thread_id: str = Field(max_length=64)
+    name: str = Field(default="", sa_type=sa.Text)
+    state: str = Field(default="open", max_length=16)  # open | closed
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
 METADATA = SQLModel.metadata
-TABLES = ("issue", "section", "chat", "subscription", "delivery", "source", "ingest_event")
+TABLES = (
+    "issue",
+    "section",
+    "chat",
+    "subscription",
+    "delivery",
+    "source",
+    "ingest_event",
+    "watcher",
+    "watch",
+    "forum_topic",
+)

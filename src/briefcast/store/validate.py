@@ -11,10 +11,21 @@ import unicodedata
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from briefcast.store.errors import InvalidMode, InvalidTime, InvalidTimezone, InvalidVariant
+from briefcast.briefing.watch import MAX_WATCH_CHARS, MIN_WATCH_CHARS, normalise_phrase, phrase_length
+from briefcast.store.errors import (
+    InvalidMode,
+    InvalidTime,
+    InvalidTimezone,
+    InvalidVariant,
+    InvalidWatch,
+    InvalidWatchMode,
+)
 
 MODES = ("scheduled", "publish")
 VARIANTS = ("full", "compact")
+WATCH_MODES = ("publish", "daily")
+# Quotes a phrase may be wrapped in (to watch a word that is also a command word, e.g. "daily").
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》"}
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -41,16 +52,16 @@ def parse_timezone(value: str) -> str:
     Raises :class:`InvalidTimezone` for anything zoneinfo cannot load, including
     empty strings and path tricks such as ``../etc/passwd``.
     """
-    v = value.strip()
+    v = unicodedata.normalize("NFKC", value).strip()
     if not v or v.startswith(("/", ".")) or ".." in v:
         raise InvalidTimezone(value)
-    try:
+    canonical = _zones_by_folded_name().get(v.casefold())
+    if canonical is not None:
+        return canonical
+    try:  # a zone the tz database has but does not list (aliases such as "GMT+0")
         ZoneInfo(v)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        canonical = _zones_by_folded_name().get(v.casefold())
-        if canonical is None:
-            raise InvalidTimezone(value) from None
-        return canonical
+        raise InvalidTimezone(value) from None
     return v
 
 
@@ -65,4 +76,38 @@ def parse_variant(value: str) -> str:
     v = value.strip().lower()
     if v not in VARIANTS:
         raise InvalidVariant(value)
+    return v
+
+
+def unquote(value: str) -> str:
+    """``"daily"`` / “daily” / 「daily」 -> ``daily``; anything else stripped of outer space."""
+    v = value.strip()
+    if len(v) >= 2 and _QUOTES.get(v[0]) == v[-1]:
+        return v[1:-1].strip()
+    return v
+
+
+def parse_watch(value: str) -> tuple[str, str]:
+    """A phrase to watch -> ``(phrase as shown, normalised needle)``; raise :class:`InvalidWatch`.
+
+    The phrase keeps the user's spelling (outer quotes and repeated spaces removed); the
+    needle is what is stored as unique and matched (:func:`briefcast.briefing.watch.normalise_phrase`).
+    Length limits count the needle's characters, spaces excluded.
+    """
+    phrase = " ".join(unquote(value).split())
+    needle = normalise_phrase(phrase)
+    n = phrase_length(needle)
+    if n == 0:
+        raise InvalidWatch(value, "empty")
+    if n < MIN_WATCH_CHARS:
+        raise InvalidWatch(value, "too_short", MIN_WATCH_CHARS)
+    if n > MAX_WATCH_CHARS:
+        raise InvalidWatch(value, "too_long", MAX_WATCH_CHARS)
+    return phrase, needle
+
+
+def parse_watch_mode(value: str) -> str:
+    v = value.strip().lower()
+    if v not in WATCH_MODES:
+        raise InvalidWatchMode(value)
     return v

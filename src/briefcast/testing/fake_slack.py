@@ -345,6 +345,27 @@ def message_im_event(user: str, channel: str, text: str, *, ts: str | None = Non
     }
 
 
+def member_joined_channel_event(
+    user: str, channel: str, *, inviter: str | None = None, team: str = "T0FAKE", private: bool = False
+) -> dict[str, Any]:
+    """A ``member_joined_channel`` event (https://api.slack.com/events/member_joined_channel).
+
+    ``channel_type`` is ``C`` for public and ``G`` for private channels; ``inviter`` is absent
+    when the member joined on their own.
+    """
+    event: dict[str, Any] = {
+        "type": "member_joined_channel",
+        "user": user,
+        "channel": channel,
+        "channel_type": "G" if private else "C",
+        "team": team,
+        "event_ts": _event_ts(),
+    }
+    if inviter:
+        event["inviter"] = inviter
+    return event
+
+
 def app_home_opened_event(user: str, *, channel: str = "D0HOME", tab: str = "home") -> dict[str, Any]:
     """An ``app_home_opened`` event."""
     return {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab, "event_ts": _event_ts()}
@@ -714,6 +735,18 @@ class FakeSlack(FakeServer):
         """Archive a channel (posts fail with ``is_archived``)."""
         with self._lock:
             self._channels[channel_id].is_archived = True
+
+    def invite_bot(self, channel_id: str, inviter: str | None = None) -> dict[str, Any]:
+        """Someone adds the app to a channel: it becomes a member; returns the ``member_joined_channel``
+        event Slack sends for it (wrap it with :meth:`event` and post it to the app)."""
+        with self._lock:
+            channel = self._channels[channel_id]
+            channel.bot_member = True
+            if self.bot_user_id not in channel.members:
+                channel.members.append(self.bot_user_id)
+            return member_joined_channel_event(
+                self.bot_user_id, channel_id, inviter=inviter, team=self.team_id, private=channel.is_private
+            )
 
     def remove_bot(self, channel_id: str) -> None:
         """The bot is removed from a channel."""

@@ -23,8 +23,17 @@ What it models (https://core.telegram.org/bots/api):
 * long polling (``getUpdates``) fed by :meth:`FakeTelegram.push_update`, and optional webhook
   delivery when ``setWebhook`` was called with a URL.
 
+* forum topics: ``createForumTopic`` / ``closeForumTopic`` / ``reopenForumTopic`` /
+  ``deleteForumTopic`` with the Bot API's rules (a forum supergroup; the bot an administrator with
+  ``can_manage_topics``, which :meth:`FakeTelegram.set_bot_rights` grants; closing and reopening
+  need no right in topics the bot created) and errors (``the chat is not a forum``, ``not enough
+  rights to create a topic``, ``TOPIC_ID_INVALID``, ``TOPIC_NOT_MODIFIED``, ``TOPIC_CLOSED`` for a
+  bot without the right posting into a closed topic).
+
 Simplifications (documented, deliberate): message text is not trimmed; edits are not rate
-limited; only ``sendMessage`` and ``sendDocument`` count against flood limits.
+limited; only ``sendMessage`` and ``sendDocument`` count against flood limits; topic names are
+checked for 1..128 characters with errors worded after MTProto's (``TOPIC_TITLE_EMPTY``,
+``TOPIC_TITLE_TOO_LONG``), and ``icon_color`` against the six colours the Bot API documents.
 """
 
 from __future__ import annotations
@@ -98,8 +107,12 @@ _STRING_PARAMS = frozenset(
         "business_connection_id",
         "emoji",
         "document",
+        "icon_custom_emoji_id",
     }
 )
+# createForumTopic icon colours (https://core.telegram.org/bots/api#createforumtopic)
+TOPIC_ICON_COLORS = frozenset({0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F})
+MAX_TOPIC_NAME = 128
 _UPDATE_TYPES_NOT_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
@@ -414,6 +427,10 @@ class _Chat:
     migrated_to: int | None = None
     topics: set[int] = field(default_factory=set)
     next_message_id: int = 1
+    # the bot's administrator rights that differ from _member_json's defaults (set_bot_rights)
+    bot_rights: dict[str, bool] = field(default_factory=dict)
+    # topics created through the API: thread id -> {"name", "icon_color", "closed", "by_bot"}
+    topic_info: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -441,8 +458,13 @@ class _File:
     path: str
 
 
-def _member_json(user: Mapping[str, Any], status: str, *, channel: bool = False) -> dict[str, Any]:
-    """A ChatMember object with every field python-telegram-bot requires for that status."""
+def _member_json(
+    user: Mapping[str, Any], status: str, *, channel: bool = False, rights: Mapping[str, bool] | None = None
+) -> dict[str, Any]:
+    """A ChatMember object with every field python-telegram-bot requires for that status.
+
+    ``rights`` override an administrator's ``can_*`` flags (e.g. ``can_manage_topics``).
+    """
     member: dict[str, Any] = {"status": status, "user": dict(user)}
     if status == "creator":
         member["is_anonymous"] = False
@@ -465,6 +487,7 @@ def _member_json(user: Mapping[str, Any], status: str, *, channel: bool = False)
         )
         if channel:
             member.update(can_post_messages=True, can_edit_messages=True)
+        member.update(rights or {})
     elif status == "restricted":
         member.update(
             is_member=True,
@@ -628,6 +651,10 @@ class FakeTelegram(FakeServer):
                 "getFile": self._get_file,
                 "sendChatAction": self._send_chat_action,
                 "leaveChat": self._leave_chat,
+                "createForumTopic": self._create_forum_topic,
+                "closeForumTopic": self._close_forum_topic,
+                "reopenForumTopic": self._reopen_forum_topic,
+                "deleteForumTopic": self._delete_forum_topic,
             }.items()
         }
 
@@ -746,6 +773,24 @@ class FakeTelegram(FakeServer):
         """The bot's own membership: "member", "administrator", "left", "kicked", ..."""
         with self._lock:
             self._chat(chat_id).bot_status = status
+
+    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
+        """Make the bot an administrator with these rights, e.g. ``can_manage_topics=True``."""
+        with self._lock:
+            chat = self._chat(chat_id)
+            chat.bot_status = "administrator"
+            chat.bot_rights.update(rights)
+
+    def topic(self, chat_id: int, thread_id: int) -> dict[str, Any] | None:
+        """A topic created through the API, ``{"name", "icon_color", "closed", "by_bot"}``, or None."""
+        with self._lock:
+            found = self._chat(chat_id).topic_info.get(thread_id)
+            return dict(found) if found is not None else None
+
+    def topics_of(self, chat_id: int) -> dict[int, dict[str, Any]]:
+        """Every topic created through the API in a chat (deleted ones are gone), by thread id."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._chat(chat_id).topic_info.items()}
 
     def block(self, chat_id: int) -> None:
         """The user of a private chat blocks the bot (sends fail with 403)."""
@@ -997,7 +1042,9 @@ class FakeTelegram(FakeServer):
                     "from": actor,
                     "date": int(time.time()),
                     "old_chat_member": _member_json(self.bot_user, old_status, channel=channel),
-                    "new_chat_member": _member_json(self.bot_user, new_status, channel=channel),
+                    "new_chat_member": _member_json(
+                        self.bot_user, new_status, channel=channel, rights=room.bot_rights
+                    ),
                 }
             }
 
@@ -1216,6 +1263,9 @@ class FakeTelegram(FakeServer):
         thread_id = _as_int(raw, "message_thread_id")
         if chat.is_forum and chat.topics and thread_id != 1 and thread_id not in chat.topics:
             raise _bad("message thread not found")
+        info = chat.topic_info.get(thread_id)
+        if info is not None and info["closed"] and not self._bot_right(chat, "can_manage_topics"):
+            raise _bad("TOPIC_CLOSED")
         return thread_id
 
     def _charge(self, chat: _Chat, params: Mapping[str, Any]) -> None:
@@ -1392,7 +1442,8 @@ class FakeTelegram(FakeServer):
             user = self._users[user_id]
         else:
             raise _bad("user not found")
-        return _member_json(user, status or "left", channel=chat.type == "channel")
+        rights = chat.bot_rights if user_id == self.bot_user["id"] else None
+        return _member_json(user, status or "left", channel=chat.type == "channel", rights=rights)
 
     def _get_chat_administrators(
         self, params: dict[str, Any], files: dict[str, UploadedFile]
@@ -1407,8 +1458,99 @@ class FakeTelegram(FakeServer):
             if chat_id == chat.id and status in ("creator", "administrator")
         ]
         if chat.bot_status == "administrator":
-            admins.append(_member_json(self.bot_user, "administrator", channel=chat.type == "channel"))
+            admins.append(
+                _member_json(
+                    self.bot_user, "administrator", channel=chat.type == "channel", rights=chat.bot_rights
+                )
+            )
         return admins
+
+    # -- forum topics ---------------------------------------------------------------------
+    def _bot_right(self, chat: _Chat, right: str) -> bool:
+        """Whether the bot holds an administrator right in ``chat`` (the creator holds them all)."""
+        if chat.bot_status == "creator":
+            return True
+        if chat.bot_status != "administrator":
+            return False
+        return bool(_member_json(self.bot_user, "administrator", rights=chat.bot_rights).get(right))
+
+    def _forum(self, params: Mapping[str, Any]) -> _Chat:
+        chat = self._resolve_chat(params)
+        self._check_access(chat, posting=False)
+        if chat.type != "supergroup" or not chat.is_forum:
+            raise _bad("the chat is not a forum")
+        return chat
+
+    def _topic_of(self, chat: _Chat, params: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        raw = params.get("message_thread_id")
+        thread_id = _as_int(raw, "message_thread_id") if raw not in (None, "") else 0
+        info = chat.topic_info.get(thread_id)
+        if info is None:
+            raise _bad("TOPIC_ID_INVALID")
+        return thread_id, info
+
+    def _create_forum_topic(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> dict[str, Any]:
+        chat = self._forum(params)
+        if not self._bot_right(chat, "can_manage_topics"):
+            raise _bad("not enough rights to create a topic")
+        name = str(params.get("name") or "")
+        if not name.strip():
+            raise _bad("TOPIC_TITLE_EMPTY")
+        if len(name) > MAX_TOPIC_NAME:
+            raise _bad("TOPIC_TITLE_TOO_LONG")
+        color = _as_int(params.get("icon_color", 0x6FB9F0), "icon_color")
+        if color not in TOPIC_ICON_COLORS:
+            raise _bad("invalid icon_color specified")
+        created = {"name": name, "icon_color": color}
+        service = self._new_bot_message(chat, {"forum_topic_created": dict(created)}, None)
+        thread_id = int(service["message_id"])
+        service["message_thread_id"] = thread_id
+        service["is_topic_message"] = True
+        self._messages[(chat.id, thread_id)] = service
+        chat.topics.add(thread_id)
+        chat.topic_info[thread_id] = {**created, "closed": False, "by_bot": True}
+        topic: dict[str, Any] = {"message_thread_id": thread_id, **created}
+        if params.get("icon_custom_emoji_id"):
+            topic["icon_custom_emoji_id"] = str(params["icon_custom_emoji_id"])
+        return topic
+
+    def _set_topic_closed(self, params: dict[str, Any], closed: bool) -> bool:
+        chat = self._forum(params)
+        thread_id, info = self._topic_of(chat, params)
+        if chat.bot_status not in ("administrator", "creator") or not (
+            info["by_bot"] or self._bot_right(chat, "can_manage_topics")
+        ):
+            raise _bad("not enough rights to manage topics")
+        if info["closed"] == closed:
+            raise _bad("TOPIC_NOT_MODIFIED")
+        info["closed"] = closed
+        event = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._new_bot_message(chat, {event: {}}, thread_id)
+        return True
+
+    def _close_forum_topic(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:
+        return self._set_topic_closed(params, True)
+
+    def _reopen_forum_topic(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:
+        return self._set_topic_closed(params, False)
+
+    def _delete_forum_topic(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:
+        chat = self._forum(params)
+        thread_id, info = self._topic_of(chat, params)
+        if chat.bot_status not in ("administrator", "creator") or not (
+            info["by_bot"] or self._bot_right(chat, "can_delete_messages")
+        ):
+            raise _bad("not enough rights to delete a topic")
+        del chat.topic_info[thread_id]
+        chat.topics.discard(thread_id)
+        for key in [
+            k
+            for k, m in self._messages.items()
+            if k[0] == chat.id and m.get("message_thread_id") == thread_id
+        ]:
+            self._messages.pop(key, None)
+            self._bot_messages.discard(key)
+        return True
 
     def _document_json(self, found: _File) -> dict[str, Any]:
         return {

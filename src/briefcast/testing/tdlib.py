@@ -73,7 +73,8 @@ def check_telegram_payload(payload: Mapping[str, Any]) -> None:
     """Assert a ``sendMessage`` payload is one Telegram would accept and show.
 
     Checks: HTML parses in TDLib; the visible text is not blank and 1..4096
-    UTF-16 units; at most 100 entities; link previews are off; keyboard buttons
+    UTF-16 units; at most 100 entities; link previews are an explicit choice (off by default,
+    on only for subscriptions whose /settings ask for them); keyboard buttons
     have text and ``callback_data`` of at most 64 bytes, or a URL TDLib accepts as a link.
     """
     assert payload.get("parse_mode") == "HTML", f"parse_mode is {payload.get('parse_mode')!r}"
@@ -86,7 +87,10 @@ def check_telegram_payload(payload: Mapping[str, Any]) -> None:
     assert 1 <= n <= MAX_TEXT, f"visible text is {n} UTF-16 units (limit {MAX_TEXT})"
     entities = parsed.get("entities", [])
     assert len(entities) <= MAX_ENTITIES, f"{len(entities)} entities (limit {MAX_ENTITIES})"
-    assert payload.get("link_preview_options") == {"is_disabled": True}, "link previews are not disabled"
+    previews = payload.get("link_preview_options")
+    assert isinstance(previews, Mapping) and isinstance(previews.get("is_disabled"), bool), (
+        f"link previews are not an explicit choice: {previews!r}"
+    )
     markup = payload.get("reply_markup")
     if markup is not None:
         rows = markup.get("inline_keyboard")

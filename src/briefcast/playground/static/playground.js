@@ -75,12 +75,31 @@
     if (atBottom || item.sender === "user") box.scrollTop = box.scrollHeight;
   }
 
+  // The forum room's topic picker: General plus the topics the bot created (/topics).
+  function updateTopics(topics) {
+    document.querySelectorAll("select[name=topic]").forEach(function (select) {
+      var wanted = JSON.stringify(topics.map(function (t) { return [t.id, t.name]; }));
+      if (select.dataset.topics === wanted) return;
+      select.dataset.topics = wanted;
+      var chosen = select.value;
+      while (select.options.length > 1) select.remove(1);
+      topics.forEach(function (t) {
+        var option = document.createElement("option");
+        option.value = String(t.id);
+        option.textContent = t.name;
+        select.appendChild(option);
+      });
+      select.value = topics.some(function (t) { return String(t.id) === chosen; }) ? chosen : "";
+    });
+  }
+
   function poll() {
     fetch("/playground/api/messages?after=" + last)
       .then(function (r) { return r.json(); })
       .then(function (data) {
         (data.messages || []).forEach(render);
         last = Math.max(last, data.last || 0);
+        updateTopics(data.topics || []);
       })
       .catch(function () { say("The briefcast server is not answering.", true); })
       .then(function () { setTimeout(poll, POLL_MS); });
@@ -95,6 +114,8 @@
       if (!text) return;
       var body = { room: form.dataset.room, text: text };
       if (lang) body.lang = lang.value;
+      var topic = form.querySelector("select[name=topic]");
+      if (topic && topic.value) body.topic = Number(topic.value);
       input.value = "";
       say("");
       post("/playground/api/send", body).catch(function (e) { say(e.message, true); input.value = text; });
