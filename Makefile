@@ -9,12 +9,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.briefcast-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench lock clean
+.PHONY: help run test test-fast lint bench lock clean
 
 help:
 	@echo "make run    serve on http://127.0.0.1:8080/ (briefcast run): the local playground with the sample"
 	@echo "            issue when no Telegram/Slack token is set, else the real bots and the dashboard"
 	@echo "make test   run the test suite (PostgreSQL tests skip if no server on 127.0.0.1:5432)"
+	@echo "make test-fast  the fast tier: no PostgreSQL, browser or slow process tests (pytest markers)"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make bench  run the benchmarks (python -m bench), if bench/ exists"
 	@echo "make lock   re-pin requirements.lock from the current virtualenv"
@@ -33,6 +34,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser and not postgres"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -97,3 +97,39 @@ def sample_en_md() -> Path:
 @pytest.fixture
 def sample_html() -> Path:
     return REPO / "examples" / "sample-issue.html"
+
+
+# ------------------------------------------------------------------ test tiers
+#
+# Markers (``pytest -m``): ``postgres`` (the PostgreSQL server), ``browser`` (Debian's Chromium
+# through Playwright) and ``slow`` (real processes, benchmark smokes, multi-megabyte inputs: a
+# second or more each). ``make test-fast`` runs ``-m "not slow and not browser and not postgres"``.
+# They are applied here, by file and by fixture, so a new test in those files is tiered without
+# anyone remembering to decorate it; a test elsewhere can still say ``@pytest.mark.slow``.
+
+_BROWSER_FILES = frozenset({"test_browser.py", "test_archive_browser.py"})
+# Whole files whose tests start processes (briefcast run/push/worker, crash workers, the bench).
+_SLOW_FILES = frozenset(
+    {"test_cli.py", "test_cli_delivery.py", "test_delivery_crash.py", "test_bench_smoke.py"}
+)
+# Single tests elsewhere that take a second or more on a 2-core machine.
+_SLOW_TESTS = frozenset(
+    {
+        "test_newsletters.py::test_two_megabytes",
+        "test_delivery_engine.py::test_one_slow_subscriber_does_not_delay_the_others",
+        "test_delivery_engine.py::test_retry_after_is_honoured",
+        "test_delivery_slack.py::test_slack_posts_retries_after_429_and_deactivates_archived",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        test = f"{name}::{getattr(item, 'originalname', item.name)}"
+        if name in _BROWSER_FILES:
+            item.add_marker(pytest.mark.browser)
+        if name in _SLOW_FILES or test in _SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+        if "pg_url" in getattr(item, "fixturenames", ()) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
