@@ -12,7 +12,6 @@ share (a stored sample issue, subscribers, fast settings).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -107,7 +106,7 @@ def add_subscribers_bulk(store: Store, chat_ids: Sequence[int], sectors: Sequenc
 
 async def _drain(url: str, base_url: str, token: str, concurrency: int, lease: float) -> None:
     settings = fast_settings(concurrency=concurrency, lease_seconds=lease, sender_lease_seconds=lease)
-    settings = dataclasses.replace(settings, database_url=url)
+    settings = settings.model_copy(update={"database_url": url})
     store = Store.open(url, settings=settings)
     transport = TelegramTransport(token, base_url=base_url, concurrency=concurrency)
     engine = DeliveryEngine(settings, store, {"telegram": transport}, idle_poll=0.05)

@@ -8,7 +8,6 @@ on-publish push arrives at both fakes, and the button's URL opens the issue's pa
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,7 +74,7 @@ async def test_every_push_ends_with_the_issue_link(store: Store) -> None:
     await _subscribe(store, ChatRef("telegram", "5002"), "private", ("web3",), "en")
     await _subscribe(store, ChatRef("slack", "C1", workspace=WORKSPACE), "channel", ("energy",), "en")
     await _subscribe(store, ChatRef("slack", "C2", workspace=WORKSPACE), "channel", ("signals",), "zh")
-    settings = dataclasses.replace(fast_settings(), public_url=PUBLIC)
+    settings = fast_settings().model_copy(update={"public_url": PUBLIC})
     async with (
         FakeTelegram(limits=TelegramLimits(enabled=False)) as tg,
         FakeSlack(limits=SlackLimits(enabled=False)) as slack,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.delivery.service import DeliveryService
 from briefcast.runtime import assemble
@@ -13,8 +11,7 @@ from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 
 def test_configured_telegram_gets_delivery_and_one_ingest_hook(store: Store) -> None:
     with FakeTelegram.in_thread() as tg:
-        settings = dataclasses.replace(
-            Settings(),
+        settings = Settings(
             telegram=TelegramSettings(token=Secret(DEFAULT_TOKEN), api_url=tg.base_url, operators=("7",)),
         )
         built = assemble(settings, store)

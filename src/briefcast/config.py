@@ -1,6 +1,7 @@
 """Typed settings: ``config/briefcast.toml`` (optional) overlaid by environment variables.
 
-Environment always wins. Secrets are wrapped in :class:`Secret`, whose ``repr``
+Environment always wins. The models are pydantic (``pydantic-settings`` for the sources), so
+values are coerced and checked; secrets are :class:`Secret` (a ``SecretStr``), whose ``repr``
 and ``str`` never show the value, so settings can be logged safely.
 """
 
@@ -10,10 +11,21 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from briefcast.errors import ConfigError
 
@@ -21,63 +33,68 @@ if TYPE_CHECKING:
     from briefcast.briefing.parse import ParseOptions
 
 
-class Secret:
-    """A string that does not print itself."""
+class Secret(SecretStr):
+    """A string that does not print itself (pydantic's :class:`~pydantic.SecretStr`).
 
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
+    ``repr``/``str`` show asterisks, never the value, so settings can be logged safely;
+    :meth:`get` is the one way to read it.
+    """
 
     def get(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+        return self.get_secret_value()
 
     def __repr__(self) -> str:
-        return "Secret('**********')" if self._value else "Secret('')"
+        return "Secret('**********')" if self else "Secret('')"
 
     __str__ = __repr__
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
 
-    def __hash__(self) -> int:
-        return hash(self._value)
+def _no_secret() -> Secret:
+    return Secret("")
 
 
-def _secret(v: str | None) -> Secret:
-    return Secret(v or "")
+def _words(value: object) -> object:
+    """``"1, 2 3"`` (an environment variable or a TOML string) -> ``("1", "2", "3")``; lists kept."""
+    if isinstance(value, str):
+        return tuple(x.strip() for x in re.split(r"[,\s]+", value) if x.strip())
+    if isinstance(value, list | tuple):
+        return tuple(str(x) for x in value)
+    return value
 
 
-@dataclass(frozen=True)
-class TelegramSettings:
-    token: Secret = field(default_factory=lambda: Secret(""))
+Words = Annotated[tuple[str, ...], BeforeValidator(_words)]
+
+
+class _Section(BaseModel):
+    """A ``[table]`` of the settings file: typed, coerced (``"8080"`` -> 8080), immutable."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class TelegramSettings(_Section):
+    token: Secret = Field(default_factory=_no_secret)
     api_url: str = ""  # PTB base_url form, e.g. http://127.0.0.1:8081/bot
     webhook_url: str = ""
-    webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    webhook_secret: Secret = Field(default_factory=_no_secret)
     commands_per_minute: int = 20
-    operators: tuple[str, ...] = ()  # Telegram user ids allowed to publish
+    operators: Words = ()  # Telegram user ids allowed to publish
     paid_broadcast: bool = False
 
 
-@dataclass(frozen=True)
-class SlackSettings:
-    bot_token: Secret = field(default_factory=lambda: Secret(""))
-    app_token: Secret = field(default_factory=lambda: Secret(""))
-    signing_secret: Secret = field(default_factory=lambda: Secret(""))
+class SlackSettings(_Section):
+    bot_token: Secret = Field(default_factory=_no_secret)
+    app_token: Secret = Field(default_factory=_no_secret)
+    signing_secret: Secret = Field(default_factory=_no_secret)
     client_id: str = ""
-    client_secret: Secret = field(default_factory=lambda: Secret(""))
+    client_secret: Secret = Field(default_factory=_no_secret)
     api_url: str = ""  # slack-sdk base_url form, e.g. http://127.0.0.1:8082/api/
     subscribe_permission: str = "anyone"  # anyone | admins | users
-    subscribe_users: tuple[str, ...] = ()
-    operators: tuple[str, ...] = ()
+    subscribe_users: Words = ()
+    operators: Words = ()
     commands_per_minute: int = 20
 
 
-@dataclass(frozen=True)
-class DeliverySettings:
+class DeliverySettings(_Section):
     grace_hours: float = 6.0
     max_attempts: int = 8
     concurrency: int = 32
@@ -91,8 +108,7 @@ class DeliverySettings:
     variant: str = "full"  # full | compact
 
 
-@dataclass(frozen=True)
-class NewsletterSettings:
+class NewsletterSettings(_Section):
     """How issues are read (``[newsletter]``); an issue's front matter may override per publisher.
 
     ``base_url`` resolves relative links and images (issues read from an http(s)
@@ -104,9 +120,9 @@ class NewsletterSettings:
 
     base_url: str = ""
     intro: str = "first"
-    sponsor_headings: tuple[str, ...] = ()
-    toc_headings: tuple[str, ...] = ()
-    legal_headings: tuple[str, ...] = ()
+    sponsor_headings: Words = ()
+    toc_headings: Words = ()
+    legal_headings: Words = ()
 
     def parse_options(self) -> ParseOptions:
         from briefcast.briefing.parse import ParseOptions
@@ -121,32 +137,49 @@ class NewsletterSettings:
         )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    """Every setting. ``Settings(...)`` is exactly its arguments (defaults otherwise): it reads no
+    environment and no file, so tests and tools build one explicitly; :func:`load_settings` layers
+    the file and the environment (pydantic-settings sources) and validates the values."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
     database_url: str = "sqlite:///./data/briefcast.db"
     default_language: str = "zh"
     default_timezone: str = "Asia/Shanghai"
     default_time: str = "08:00"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
-    api_token: Secret = field(default_factory=lambda: Secret(""))
+    api_token: Secret = Field(default_factory=_no_secret)
     public_url: str = ""  # where readers reach this server (archive, feeds, "read the whole issue")
     log_json: bool = False
     log_level: str = "INFO"
     sample_issue: str = ""
-    telegram: TelegramSettings = field(default_factory=TelegramSettings)
-    slack: SlackSettings = field(default_factory=SlackSettings)
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    newsletter: NewsletterSettings = field(default_factory=NewsletterSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    newsletter: NewsletterSettings = Field(default_factory=NewsletterSettings)
     sources: tuple[Mapping[str, Any], ...] = ()
     config_file: str = ""
 
-    def __post_init__(self) -> None:
-        base = normalise_public_url(self.public_url) if self.public_url else None
-        if base is not None and base != self.public_url:
-            object.__setattr__(self, "public_url", base)  # frozen: normalised once, here
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # the environment and the file come in through load_settings only
 
-    def validate(self) -> Settings:
+    @field_validator("public_url")
+    @classmethod
+    def _normalise_public_url(cls, value: str) -> str:
+        base = normalise_public_url(value) if value else None
+        return base if base is not None else value  # an invalid one is reported by validate()
+
+    def checked(self) -> Settings:
         """Check the values; returns the settings with the time zone and time in canonical form.
 
         Times and zones go through the one validator the bots and the CLI use
@@ -183,7 +216,7 @@ class Settings:
         if base and not base.lower().startswith(("http://", "https://")):
             raise ConfigError(f"newsletter.base_url must be an http(s) URL, not {base!r}")
         if (tz, hhmm) != (self.default_timezone, self.default_time):
-            return replace(self, default_timezone=tz, default_time=hhmm)
+            return self.model_copy(update={"default_timezone": tz, "default_time": hhmm})
         return self
 
 
@@ -204,90 +237,128 @@ def normalise_public_url(value: str) -> str | None:
     return v.rstrip("/")
 
 
-def _split(v: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in re.split(r"[,\s]+", v) if x.strip())
+class _BriefcastToml(PydanticBaseSettingsSource):
+    """``config/briefcast.toml``: ``[briefcast]`` holds the top-level settings, ``[telegram]``,
+    ``[slack]``, ``[delivery]``, ``[newsletter]`` the sections, ``[[source]]`` the sources."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path, required: bool) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+        self.required = required
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads the whole file at once
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            if self.required:
+                raise ConfigError(f"config file {self.path} does not exist")
+            return {}
+        try:
+            raw = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{self.path}: not valid TOML ({e})") from None
+        top = raw.get("briefcast", {})
+        out: dict[str, Any] = {k: v for k, v in top.items() if not isinstance(v, dict)}
+        for section in _SECTIONS:
+            if isinstance(raw.get(section), dict):
+                out[section] = raw[section]
+        if raw.get("source"):
+            out["sources"] = raw["source"]
+        out["config_file"] = str(self.path)
+        return out
 
 
-def _bool(v: str) -> bool:
-    return v.strip().lower() in ("1", "true", "yes", "on")
+# The documented environment variables (README, "Configuration") and where each one goes.
+_ENV: dict[str, tuple[str, ...]] = {
+    "BRIEFCAST_DATABASE_URL": ("database_url",),
+    "BRIEFCAST_DEFAULT_LANGUAGE": ("default_language",),
+    "BRIEFCAST_DEFAULT_TIMEZONE": ("default_timezone",),
+    "BRIEFCAST_DEFAULT_TIME": ("default_time",),
+    "BRIEFCAST_HTTP_HOST": ("http_host",),
+    "BRIEFCAST_HTTP_PORT": ("http_port",),
+    "BRIEFCAST_API_TOKEN": ("api_token",),
+    "BRIEFCAST_PUBLIC_URL": ("public_url",),
+    "BRIEFCAST_LOG_JSON": ("log_json",),
+    "BRIEFCAST_LOG_LEVEL": ("log_level",),
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "BRIEFCAST_TELEGRAM_API_URL": ("telegram", "api_url"),
+    "BRIEFCAST_TELEGRAM_WEBHOOK_URL": ("telegram", "webhook_url"),
+    "BRIEFCAST_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "BRIEFCAST_TELEGRAM_OPERATORS": ("telegram", "operators"),
+    "BRIEFCAST_TELEGRAM_PAID_BROADCAST": ("telegram", "paid_broadcast"),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "SLACK_CLIENT_ID": ("slack", "client_id"),
+    "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
+    "BRIEFCAST_SLACK_API_URL": ("slack", "api_url"),
+    "BRIEFCAST_SLACK_OPERATORS": ("slack", "operators"),
+    "BRIEFCAST_BASE_URL": ("newsletter", "base_url"),
+    "BRIEFCAST_INTRO": ("newsletter", "intro"),
+}
+_SECTIONS = ("telegram", "slack", "delivery", "newsletter")
 
 
-def _coerce(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep only known keys of a settings dataclass, wrapping secrets and tuples."""
-    out: dict[str, Any] = {}
-    known = {f.name: f for f in fields(cls)}
-    for k, v in data.items():
-        f = known.get(k)
-        if f is None or isinstance(v, dict):
-            continue
-        if "Secret" in str(f.type):
-            out[k] = Secret(str(v))
-        elif "tuple" in str(f.type):
-            out[k] = tuple(str(x) for x in v) if isinstance(v, list) else _split(str(v))
-        else:
-            out[k] = v
+class _BriefcastEnv(PydanticBaseSettingsSource):
+    """The environment variables of :data:`_ENV` (an empty one counts as unset)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ maps the variables at once
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, path in _ENV.items():
+            if self.env.get(name):
+                where = out
+                for key in path[:-1]:
+                    where = where.setdefault(key, {})
+                where[path[-1]] = self.env[name]
+        return out
+
+
+def _merge(low: dict[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(low)
+    for k, v in high.items():
+        out[k] = _merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), dict) else v
     return out
 
 
+_SECRET_FIELDS = frozenset(
+    n
+    for m in (Settings, TelegramSettings, SlackSettings)
+    for n, f in m.model_fields.items()
+    if f.annotation is Secret
+)
+
+
+def _explain(error: ValidationError) -> str:
+    """One line per bad value: where it is and what is wrong, never the value of a secret."""
+    lines = []
+    for e in error.errors():
+        where = ".".join(str(p) for p in e["loc"])
+        shown = "" if e["loc"][-1] in _SECRET_FIELDS else f" (got {e.get('input')!r})"
+        lines.append(f"{where}: {e['msg']}{shown}")
+    return "; ".join(lines)
+
+
 def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
-    """Settings from the TOML file (``$BRIEFCAST_CONFIG`` or ``config/briefcast.toml``) and ``env``."""
+    """Settings from the TOML file (``$BRIEFCAST_CONFIG`` or ``config/briefcast.toml``) and ``env``.
+
+    The environment wins over the file, the file over the defaults. Values are coerced to their
+    types (``http_port = "8080"`` is 8080, ``log_json = "yes"`` is true); a value that cannot be
+    is a :class:`ConfigError` naming the setting.
+    """
     env = os.environ if env is None else env
-    path = Path(config_file or env.get("BRIEFCAST_CONFIG") or "config/briefcast.toml")
-    raw: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: not valid TOML ({e})") from None
-    elif config_file or env.get("BRIEFCAST_CONFIG"):
-        raise ConfigError(f"config file {path} does not exist")
-
-    top = _coerce(Settings, raw.get("briefcast", {}))
-    tg = _coerce(TelegramSettings, raw.get("telegram", {}))
-    sl = _coerce(SlackSettings, raw.get("slack", {}))
-    dl = _coerce(DeliverySettings, raw.get("delivery", {}))
-    nl = _coerce(NewsletterSettings, raw.get("newsletter", {}))
-
-    def put(d: dict[str, Any], key: str, name: str, conv: Any = str) -> None:
-        if env.get(name):
-            d[key] = conv(env[name])
-
-    put(top, "database_url", "BRIEFCAST_DATABASE_URL")
-    put(top, "default_language", "BRIEFCAST_DEFAULT_LANGUAGE")
-    put(top, "default_timezone", "BRIEFCAST_DEFAULT_TIMEZONE")
-    put(top, "default_time", "BRIEFCAST_DEFAULT_TIME")
-    put(top, "http_host", "BRIEFCAST_HTTP_HOST")
-    put(top, "http_port", "BRIEFCAST_HTTP_PORT", int)
-    put(top, "api_token", "BRIEFCAST_API_TOKEN", _secret)
-    put(top, "public_url", "BRIEFCAST_PUBLIC_URL")
-    put(top, "log_json", "BRIEFCAST_LOG_JSON", _bool)
-    put(top, "log_level", "BRIEFCAST_LOG_LEVEL")
-    put(tg, "token", "TELEGRAM_BOT_TOKEN", _secret)
-    put(tg, "api_url", "BRIEFCAST_TELEGRAM_API_URL")
-    put(tg, "webhook_url", "BRIEFCAST_TELEGRAM_WEBHOOK_URL")
-    put(tg, "webhook_secret", "BRIEFCAST_TELEGRAM_WEBHOOK_SECRET", _secret)
-    put(tg, "operators", "BRIEFCAST_TELEGRAM_OPERATORS", _split)
-    put(tg, "paid_broadcast", "BRIEFCAST_TELEGRAM_PAID_BROADCAST", _bool)
-    put(sl, "bot_token", "SLACK_BOT_TOKEN", _secret)
-    put(sl, "app_token", "SLACK_APP_TOKEN", _secret)
-    put(sl, "signing_secret", "SLACK_SIGNING_SECRET", _secret)
-    put(sl, "client_id", "SLACK_CLIENT_ID")
-    put(sl, "client_secret", "SLACK_CLIENT_SECRET", _secret)
-    put(sl, "api_url", "BRIEFCAST_SLACK_API_URL")
-    put(sl, "operators", "BRIEFCAST_SLACK_OPERATORS", _split)
-    put(nl, "base_url", "BRIEFCAST_BASE_URL")
-    put(nl, "intro", "BRIEFCAST_INTRO")
-
+    named = config_file or env.get("BRIEFCAST_CONFIG")
+    path = Path(named or "config/briefcast.toml")
+    data = _merge(_BriefcastToml(Settings, path, required=bool(named))(), _BriefcastEnv(Settings, env)())
     try:
-        settings = Settings(
-            **top,
-            telegram=TelegramSettings(**tg),
-            slack=SlackSettings(**sl),
-            delivery=DeliverySettings(**dl),
-            newsletter=NewsletterSettings(**nl),
-            sources=tuple(raw.get("source", ())),
-            config_file=str(path) if path.is_file() else "",
-        )
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"invalid configuration: {e}") from None
-    return settings.validate()
+        settings = Settings(**data)
+    except ValidationError as e:
+        raise ConfigError(f"invalid configuration: {_explain(e)}") from None
+    return settings.checked()

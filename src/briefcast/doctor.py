@@ -47,7 +47,7 @@ def check_configuration(settings: Settings) -> list[CheckResult]:
     """Settings that load but would not work (or would not be safe) in production."""
     out: list[CheckResult] = []
     try:
-        settings.validate()
+        settings.checked()
     except BriefcastError as e:
         return [CheckResult("configuration", "fail", str(e))]
     source = settings.config_file or "environment only (no config/briefcast.toml)"

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from pydantic import BaseModel
+
 from briefcast.config import Secret, Settings
 
 REDACTED = "[REDACTED]"
@@ -46,11 +48,12 @@ def settings_secrets(settings: Settings) -> list[str]:
     """Every non-empty :class:`Secret` value in the settings (nested sections included)."""
     found: list[str] = []
 
-    def visit(obj: object) -> None:
-        for value in vars(obj).values() if hasattr(obj, "__dataclass_fields__") else ():
+    def visit(obj: BaseModel) -> None:
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
             if isinstance(value, Secret) and value:
                 found.append(value.get())
-            elif hasattr(value, "__dataclass_fields__"):
+            elif isinstance(value, BaseModel):
                 visit(value)
 
     visit(settings)

@@ -19,9 +19,7 @@ dashboard is at ``/dashboard``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute
@@ -63,24 +61,26 @@ def wants_playground(settings: Settings) -> bool:
 
 def playground_settings(settings: Settings, platform: LocalPlatform) -> Settings:
     """The settings overlay: both bots pointed at the embedded fakes with the playground tokens."""
-    telegram = dataclasses.replace(
-        settings.telegram,
-        token=Secret(TELEGRAM_TOKEN),
-        api_url=platform.telegram_api_url,
-        webhook_url="",
-        commands_per_minute=max(settings.telegram.commands_per_minute, 120),
+    telegram = settings.telegram.model_copy(
+        update={
+            "token": Secret(TELEGRAM_TOKEN),
+            "api_url": platform.telegram_api_url,
+            "webhook_url": "",
+            "commands_per_minute": max(settings.telegram.commands_per_minute, 120),
+        }
     )
-    slack = dataclasses.replace(
-        settings.slack,
-        bot_token=Secret(SLACK_TOKEN),
-        app_token=Secret(""),
-        signing_secret=Secret(SLACK_SIGNING_SECRET),
-        client_id="",
-        client_secret=Secret(""),
-        api_url=platform.slack_api_url,
+    slack = settings.slack.model_copy(
+        update={
+            "bot_token": Secret(SLACK_TOKEN),
+            "app_token": Secret(""),
+            "signing_secret": Secret(SLACK_SIGNING_SECRET),
+            "client_id": "",
+            "client_secret": Secret(""),
+            "api_url": platform.slack_api_url,
+        }
     )
     public_url = settings.public_url or own_url(settings.http_host, settings.http_port)
-    return dataclasses.replace(settings, telegram=telegram, slack=slack, public_url=public_url)
+    return settings.model_copy(update={"telegram": telegram, "slack": slack, "public_url": public_url})
 
 
 def own_url(host: str, port: int) -> str:
@@ -202,7 +202,3 @@ def build_playground(
         raise
     return Playground(overlay, platform, delivery, ingest, components, routes, notes)
 
-
-def route_paths(routes: Sequence[BaseRoute]) -> list[str]:
-    """The paths of some routes (start-up banner, tests)."""
-    return [str(getattr(r, "path", "")) for r in routes]
