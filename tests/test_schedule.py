@@ -9,15 +9,15 @@ import pytest
 
 from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
-from briefcast.delivery.transports import TelegramTransport
-from briefcast.schedule import (
-    Scheduler,
+from briefcast.delivery.slots import (
     decide_slot,
     first_slot_at_or_after,
     last_slot_at_or_before,
     next_slot_after,
     slot_instant,
 )
+from briefcast.delivery.transports import TelegramTransport
+from briefcast.schedule import Scheduler
 from briefcast.store import Store
 from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import add_subscribers, fast_settings, ingest_sample

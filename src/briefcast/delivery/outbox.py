@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from briefcast.schedule import decide_publish, decide_slot, parse_hhmm
+from briefcast.delivery.slots import decide_publish, decide_slot, parse_hhmm
 from briefcast.store.db import writer
 from briefcast.store.records import DeliveryRecord
 from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, as_utc, utc

@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute
 
 from briefcast.config import Settings
 from briefcast.delivery.engine import DeliveryEngine, Transport
-from briefcast.schedule import Scheduler, utcnow
+from briefcast.delivery.slots import utcnow
+from briefcast.schedule import Scheduler
 from briefcast.store import Store
 
 

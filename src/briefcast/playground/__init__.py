@@ -201,4 +201,3 @@ def build_playground(
         platform.close()
         raise
     return Playground(overlay, platform, delivery, ingest, components, routes, notes)
-

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from briefcast.config import Settings
 from briefcast.delivery.engine import Transport
 from briefcast.delivery.service import DeliveryService
+from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.render.i18n import counted
-from briefcast.schedule import first_slot_at_or_after, parse_hhmm
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,86 @@
+"""Slot maths: when a subscription's daily slot falls, in local time, and what to do about it.
+
+Pure functions of instants, times and zones (no database, no scheduler), shared by the outbox
+(which decides in SQL-sized batches what is due) and the scheduler and playground (which show
+the next slot). The scheduler imports these; nothing here imports the scheduler.
+
+DST rules (see :func:`slot_instant`): a local time that does not exist on a spring-forward day
+(02:30 in New York) is sent at the same wall-clock offset after the gap (03:30 local, PEP 495
+``fold=0``), not skipped; a time that occurs twice on a fall-back day is sent once, at its first
+occurrence. Slots are computed per *local date*, so a slot can never fire twice in one day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """The wall clock as an aware UTC datetime (the default clock)."""
+    return datetime.now(UTC)
+
+
+def parse_hhmm(value: str) -> time:
+    """``"8:05"`` / ``"08:05"`` -> ``time(8, 5)``."""
+    hh, mm = value.strip().split(":")
+    return time(int(hh), int(mm))
+
+
+def slot_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of local time ``at`` on local date ``day`` in ``tz``.
+
+    ``fold=0`` gives the first occurrence of an ambiguous time and, for a time inside a DST gap,
+    the offset from before the gap — i.e. the slot moves forward by the length of the gap.
+    """
+    return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
+
+
+def first_slot_at_or_after(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The earliest daily slot ``at`` (local in ``tz``) that is not before ``instant``."""
+    local_day = instant.astimezone(tz).date()
+    for offset in (-1, 0, 1, 2):
+        s = slot_instant(local_day + timedelta(days=offset), at, tz)
+        if s >= instant:
+            return s
+    raise AssertionError("unreachable: a daily slot exists within two days")  # pragma: no cover
+
+
+def last_slot_at_or_before(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The latest daily slot ``at`` (local in ``tz``) that is not after ``instant``."""
+    local_day = instant.astimezone(tz).date()
+    for offset in (1, 0, -1, -2):
+        s = slot_instant(local_day + timedelta(days=offset), at, tz)
+        if s <= instant:
+            return s
+    raise AssertionError("unreachable: a daily slot exists within two days")  # pragma: no cover
+
+
+def next_slot_after(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The first slot strictly after ``instant`` (for "next delivery at ..." displays)."""
+    return first_slot_at_or_after(instant + timedelta(microseconds=1), at, tz)
+
+
+def decide_slot(
+    published_at: datetime, at: time, tz: ZoneInfo, now: datetime, grace: timedelta
+) -> tuple[str, datetime]:
+    """For an issue published at ``published_at``: ``("wait"|"send"|"skip", slot)``.
+
+    The issue belongs to the subscriber's first slot at or after publication. Before that slot:
+    wait. Within ``grace`` after it (the process may have been down): send, late if need be.
+    Later than that: skip — a digest a day stale is noise, and the next issue will come.
+    """
+    slot = first_slot_at_or_after(published_at, at, tz)
+    if now < slot:
+        return "wait", slot
+    if now - slot <= grace:
+        return "send", slot
+    return "skip", slot
+
+
+def decide_publish(published_at: datetime, now: datetime, grace: timedelta) -> str:
+    """On-publish subscriptions: send unless the publication is older than the grace window."""
+    return "send" if now - published_at <= grace else "skip"
