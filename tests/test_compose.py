@@ -19,7 +19,7 @@ from briefcast.briefing.model import (
     Section,
     plain,
 )
-from briefcast.briefing.parse import parse_source
+from briefcast.ingest.read import parse_source
 from briefcast.render import compose, i18n
 from briefcast.render.document import Button, Document
 

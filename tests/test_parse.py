@@ -14,16 +14,9 @@ from pathlib import Path
 import pytest
 
 from briefcast.briefing.model import Briefing, Group, Link, ListBlock, Paragraph, block_text, iter_runs
-from briefcast.briefing.parse import (
-    SourceText,
-    parse_html,
-    parse_markdown,
-    parse_source,
-    parse_text,
-    read_source,
-    split_title,
-)
+from briefcast.briefing.parse import parse_html, parse_markdown, parse_text, split_title
 from briefcast.errors import BriefingError, SourceError
+from briefcast.ingest.read import SourceText, parse_source, read_source
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ZH_MD = EXAMPLES / "sample-issue.md"

@@ -23,8 +23,9 @@ from briefcast.briefing.model import (
     iter_runs,
     plain,
 )
-from briefcast.briefing.parse import parse_html, parse_markdown, parse_source
+from briefcast.briefing.parse import parse_html, parse_markdown
 from briefcast.errors import BriefingError
+from briefcast.ingest.read import parse_source
 
 MESSY = Path(__file__).resolve().parent / "fixtures" / "messy"
 

@@ -22,7 +22,7 @@ from briefcast.briefing.model import (
     RunStyle,
     Section,
 )
-from briefcast.briefing.parse import parse_source
+from briefcast.ingest.read import parse_source
 from briefcast.render import compose, slack
 from briefcast.render.document import Button, Document
 from briefcast.testing.blockkit import check_slack_payload

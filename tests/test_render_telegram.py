@@ -21,7 +21,7 @@ from briefcast.briefing.model import (
     Section,
     Table,
 )
-from briefcast.briefing.parse import parse_source
+from briefcast.ingest.read import parse_source
 from briefcast.render import compose, telegram
 from briefcast.render.document import Button, Document, utf16_len
 from briefcast.testing.tdlib import check_telegram_payload, parse_html_entities

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefcast.briefing.model import Code, Group, ListBlock, ListItem, Paragraph, Quote, Run, Table
-from briefcast.briefing.parse import parse_source
+from briefcast.ingest.read import parse_source
 from briefcast.render import compose, text
 from briefcast.render.document import Button, Document, display_width
 

@@ -13,9 +13,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from briefcast.briefing.model import Briefing, Link, ListBlock, ListItem, Paragraph, Run, Section
-from briefcast.briefing.parse import parse_source
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
+from briefcast.ingest.read import parse_source
 from briefcast.store import (
     ChatRef,
     InvalidMode,

@@ -244,7 +244,7 @@ def parse(
     as_json: Annotated[bool, typer.Option("--json", help="Print the parsed model as JSON.")] = False,
 ) -> None:
     """Parse a briefing and print its model (JSON) or its plain-text rendering."""
-    from briefcast.briefing.parse import parse_source
+    from briefcast.ingest.read import parse_source
 
     briefing = parse_source(source)
     if as_json:
@@ -266,8 +266,8 @@ def render(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list (strings for text).")] = False,
 ) -> None:
     """Render a briefing's sector digests as Telegram / Slack payloads or plain text."""
-    from briefcast.briefing.parse import parse_source
     from briefcast.briefing.sectors import default_catalogue
+    from briefcast.ingest.read import parse_source
     from briefcast.render import compose
 
     briefing = parse_source(source)
@@ -313,7 +313,7 @@ def ingest(
 
     Every source is tried; the exit status is 1 if any of them failed.
     """
-    from briefcast.briefing.parse import read_source
+    from briefcast.ingest.read import read_source
     from briefcast.ingest.service import read_issue
 
     context = _ctx(ctx)
@@ -431,7 +431,8 @@ def ingest_sample(
     settings: Settings, store: Store, *, echo: Callable[[str], None] = typer.echo
 ) -> StoredIssue:
     """Store the bundled sample issue (a no-op when it is already stored) and say so."""
-    from briefcast.briefing.parse import parse_text, read_source
+    from briefcast.briefing.parse import parse_text
+    from briefcast.ingest.read import read_source
 
     sample = find_sample(settings)
     text = read_source(str(sample))

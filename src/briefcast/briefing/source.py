@@ -1,29 +1,24 @@
-"""Reading a briefing source (a local file or an http(s) URL) into text.
+"""What a briefing source is, from its name or its content, and its bytes decoded to text.
 
-Everything that can go wrong here becomes a :class:`~briefcast.errors.SourceError`
-whose message is one clear line naming the source, so the CLI and the bot can
-show it as is. Decoding is deliberately strict: a briefing is UTF-8 (a BOM for
-UTF-8 or UTF-16 is honoured); guessing legacy encodings would silently turn a
-wrong file into garbage that then gets pushed to subscribers.
+Pure helpers: no file or network access (that is :mod:`briefcast.ingest.read`).
+Decoding is deliberately strict: a briefing is UTF-8 (a BOM for UTF-8 or
+UTF-16 is honoured); guessing legacy encodings would silently turn a wrong
+file into garbage that then gets pushed to subscribers. A failure is a
+:class:`~briefcast.errors.SourceError` whose message is one clear line naming
+the source, so the CLI and the bot can show it as is.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from briefcast.errors import SourceError
 
 SourceKind = Literal["markdown", "html"]
-
-DEFAULT_MAX_BYTES = 10_000_000
-_USER_AGENT = "briefcast/0.1"
 
 _EXTENSIONS: dict[str, SourceKind] = {
     ".md": "markdown",
@@ -43,26 +38,8 @@ _BLOCK_TAG = re.compile(
 _ATX_LINE = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceText:
-    """Decoded source text, its kind and the name it was read from (path or URL)."""
-
-    text: str
-    kind: SourceKind
-    name: str
-
-
 def is_url(file_or_url: str) -> bool:
     return file_or_url.lower().startswith(("http://", "https://"))
-
-
-def size_label(max_bytes: int) -> str:
-    """``10_000_000`` -> ``"10 MB"`` (decimal units, as people read file sizes)."""
-    if max_bytes >= 1_000_000:
-        return f"{max_bytes / 1_000_000:g} MB"
-    if max_bytes >= 1_000:
-        return f"{max_bytes / 1_000:g} kB"
-    return f"{max_bytes} bytes"
 
 
 def kind_from_name(name: str) -> SourceKind | None:
@@ -121,91 +98,3 @@ def _reject_nul(text: str, name: str) -> str:
     if pos >= 0:
         raise SourceError(f"{name} is not a text file (NUL character at position {pos})")
     return text
-
-
-def read_source(file_or_url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 20.0) -> SourceText:
-    """Read a briefing from a path or an http(s) URL.
-
-    Raises :class:`SourceError` with a one-line message for a missing file, a
-    directory, undecodable or binary content, an empty source, a source larger
-    than ``max_bytes``, or an HTTP/network failure.
-    """
-    name = file_or_url.strip()
-    if not name:
-        raise SourceError("no source given: pass a file path or an http(s) URL")
-    if is_url(name):
-        data, charset, ctype = _fetch(name, max_bytes=max_bytes, timeout=timeout)
-        kind = _kind_from_content_type(ctype) or kind_from_name(name)
-    else:
-        if name.lower().startswith("file://"):
-            name = unquote(urlsplit(name).path)
-        data = _read_file(name, max_bytes=max_bytes)
-        charset = None
-        kind = kind_from_name(name)
-    text = decode_text(data, name, charset)
-    if not text.strip():
-        raise SourceError(f"{name} is empty")
-    return SourceText(text=text, kind=kind or sniff_kind(text), name=name)
-
-
-def _read_file(name: str, *, max_bytes: int) -> bytes:
-    path = Path(name).expanduser()
-    try:
-        if path.is_dir():
-            raise SourceError(f"{name} is a directory, not a file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(f"{name} is larger than {size_label(max_bytes)}")
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise SourceError(f"file not found: {name}") from None
-    except PermissionError:
-        raise SourceError(f"permission denied: {name}") from None
-    except OSError as err:
-        raise SourceError(f"could not read {name}: {err.strerror or type(err).__name__}") from None
-    if len(data) > max_bytes:  # the file grew while we read it
-        raise SourceError(f"{name} is larger than {size_label(max_bytes)}")
-    return data
-
-
-def _kind_from_content_type(ctype: str) -> SourceKind | None:
-    if ctype in ("text/html", "application/xhtml+xml"):
-        return "html"
-    if ctype in ("text/markdown", "text/x-markdown", "text/mdx"):
-        return "markdown"
-    return None
-
-
-def _fetch(url: str, *, max_bytes: int, timeout: float) -> tuple[bytes, str | None, str]:
-    """GET ``url`` (redirects followed) with a byte cap; returns body, charset and bare content type."""
-    try:
-        with (
-            httpx.Client(
-                follow_redirects=True, timeout=timeout, headers={"User-Agent": _USER_AGENT}
-            ) as client,
-            client.stream("GET", url) as resp,
-        ):
-            if resp.status_code >= 400:
-                raise SourceError(f"could not fetch {url}: HTTP {resp.status_code}")
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise SourceError(f"{url} is larger than {size_label(max_bytes)}")
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise SourceError(f"{url} is larger than {size_label(max_bytes)}")
-                chunks.append(chunk)
-            ctype = resp.headers.get("content-type", "")
-            bare = ctype.split(";", 1)[0].strip().lower()
-            return b"".join(chunks), resp.charset_encoding, bare
-    except httpx.TimeoutException:
-        raise SourceError(f"could not fetch {url}: timed out after {timeout:g} s") from None
-    except httpx.TooManyRedirects:
-        raise SourceError(f"could not fetch {url}: too many redirects") from None
-    except httpx.ConnectError:
-        raise SourceError(f"could not fetch {url}: connection failed") from None
-    except (httpx.HTTPError, httpx.InvalidURL) as err:
-        raise SourceError(f"could not fetch {url}: {type(err).__name__}") from None
