@@ -1102,7 +1102,12 @@ async def cmd_search(c: Commands, request: Request, lang: Lang) -> Reply:
 
 def _hit_paragraph(c: Commands, hit: SearchHit, lang: Lang) -> Paragraph:
     sector = c.catalogue.get(hit.section_key)
-    where = f"{sector.emoji} {sector.name(lang)}".strip() if sector is not None else hit.section_key
+    if hit.section_key == "intro":  # the issue's intro is indexed under this reserved key
+        where = compose.intro_label(lang)
+    elif sector is not None:
+        where = f"{sector.emoji} {sector.name(lang)}".strip()
+    else:
+        where = hit.section_key
     when = hit.issue_date.isoformat() if hit.issue_date is not None else f"#{hit.issue_id}"
     runs: list[Run] = [
         Run(f"{when} · {where}", frozenset({"bold"})),

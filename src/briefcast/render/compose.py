@@ -261,6 +261,11 @@ def intro_placement(briefing: Briefing) -> str:
     return value if value in ("first", "separate", "off") else "first"
 
 
+def intro_label(lang: str) -> str:
+    """What the intro (the text before the first section) is called: 导语 / Intro."""
+    return t("intro_title", lang)
+
+
 def intro_document(briefing: Briefing, lang: str = "zh") -> Document:
     """The intro on its own: the issue title over the text before the first section."""
     return Document(
