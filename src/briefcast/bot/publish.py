@@ -325,8 +325,8 @@ class PublishFlow:
         """
         from briefcast.delivery import outbox  # the delivery package is only needed on this path
 
-        present = set(issue.sectors)
-        targets = [s.id for s in self.store.active_subscriptions() if present.intersection(s.sectors)]
+        received = self.store.catalogue.received
+        targets = [s.id for s in self.store.active_subscriptions() if received(s.sectors, issue.sectors)]
         if not targets:
             return 0
         await asyncio.to_thread(

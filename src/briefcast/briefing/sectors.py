@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -108,6 +108,19 @@ class SectorCatalogue:
 
     def get(self, key: str) -> Sector | None:
         return self._by_key.get(key)
+
+    def received(self, subscribed: Iterable[str], issue_keys: Iterable[str]) -> tuple[str, ...]:
+        """The keys of an issue's sections that a subscriber of ``subscribed`` receives, in issue order.
+
+        A subscription naming every sector of the catalogue ("all") receives every section, the
+        issue's own too: a free-form newsletter (no catalogue sector) reaches it. Any other
+        subscription receives the sections it names.
+        """
+        wanted = set(subscribed)
+        keys = tuple(issue_keys)
+        if self.sectors and wanted.issuperset(self._by_key):
+            return keys
+        return tuple(k for k in keys if k in wanted)
 
     def by_command(self, command: str) -> Sector | None:
         return self._by_command.get(command.lower())

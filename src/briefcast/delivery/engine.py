@@ -493,7 +493,9 @@ class DeliveryEngine:
         from briefcast.render.compose import digest_parts, with_issue_link  # sections in issue order
 
         out: list[Payload] = []
-        for name, make in digest_parts(issue.briefing, row.sectors, lang=lang, compact=variant == "compact"):
+        delivered = (s.key for s in issue.briefing.delivered_sections)
+        wanted = self.store.catalogue.received(row.sectors, delivered)
+        for name, make in digest_parts(issue.briefing, wanted, lang=lang, compact=variant == "compact"):
             key = (row.issue_id, name, row.platform, variant, lang)
             cached = self._sections.get(key)
             if cached is None:

@@ -52,7 +52,6 @@ def plan(store: Store, issue_id: int, *, to_subscription: int | None = None) -> 
     issue = store.get_issue(issue_id)
     if issue is None:
         raise DeliveryError(f"issue {issue_id} does not exist")
-    present = set(issue.sectors)
     existing = {
         d.subscription_id: d.status
         for d in outbox.list_deliveries(store.engine, issue_id=issue_id, limit=None)
@@ -60,11 +59,12 @@ def plan(store: Store, issue_id: int, *, to_subscription: int | None = None) -> 
     subs = store.active_subscriptions()
     if to_subscription is not None:
         subs = [s for s in subs if s.id == to_subscription]
-    return [
-        PlannedDelivery(s.id, s.chat, tuple(k for k in s.sectors if k in present), existing.get(s.id, ""))
-        for s in subs
-        if any(k in present for k in s.sectors)
-    ]
+    planned = []
+    for s in subs:
+        keys = store.catalogue.received(s.sectors, issue.sectors)
+        if keys:
+            planned.append(PlannedDelivery(s.id, s.chat, keys, existing.get(s.id, "")))
+    return planned
 
 
 async def push(
