@@ -30,6 +30,7 @@ from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
 from briefcast.delivery import senders
 from briefcast.render.i18n import counted
 from briefcast.store import Store
+from briefcast.store.store import is_id
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,9 @@ class Dashboard:
             status = None
         platform = request.query_params.get("platform") or None
         raw_issue = request.query_params.get("issue", "")
-        issue_id = int(raw_issue) if raw_issue.isdigit() else None
+        issue_id = int(raw_issue) if raw_issue.isascii() and raw_issue.isdigit() else None
+        if issue_id is not None and not is_id(issue_id):
+            issue_id = 0  # no issue has it: an empty list, not a database error
 
         def load() -> dict[str, Any]:
             return {

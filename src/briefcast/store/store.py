@@ -82,6 +82,11 @@ FTS_MIN_TERM = 3  # the trigram tokenizer cannot match fewer characters
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number cannot be an id
 
 
+def is_id(value: int) -> bool:
+    """Whether ``value`` can be a row id (PostgreSQL refuses to compare INTEGER with a larger number)."""
+    return 0 < value <= MAX_ID
+
+
 def normalise_raw(raw: str) -> str:
     """NFC, ``\\r\\n``/``\\r`` -> ``\\n``, trailing whitespace stripped per line and at the end."""
     t = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
@@ -226,6 +231,8 @@ class Store:
 
     def publish_issue(self, issue_id: int) -> StoredIssue | None:
         """Mark a draft published (no-op if it already is)."""
+        if not is_id(issue_id):
+            return None
         with self._write() as s:
             row = s.get(IssueRow, issue_id)
             if row is None:
@@ -242,6 +249,8 @@ class Store:
         Deletes are explicit rather than left to ``ON DELETE CASCADE``, which SQLite only
         honours with ``PRAGMA foreign_keys``; ingest events keep their history, unlinked.
         """
+        if not is_id(issue_id):
+            return False
         with self._write() as s:
             row = s.get(IssueRow, issue_id)
             if row is None or row.status != "draft":
@@ -264,6 +273,8 @@ class Store:
             s.add(IngestEventRow(source=source, status=status, reason=reason, issue_id=issue_id))
 
     def get_issue(self, issue_id: int) -> StoredIssue | None:
+        if not is_id(issue_id):
+            return None  # e.g. /issue 99999999999999999999 or a forged button: no such issue
         with self._read() as s:
             row = s.get(IssueRow, issue_id)
             return _issue(row) if row else None
@@ -743,6 +754,8 @@ class Store:
             return [_sub_record(sub, chat) for sub, chat in rows]
 
     def get_subscription(self, subscription_id: int) -> SubscriptionRecord | None:
+        if not is_id(subscription_id):
+            return None
         found = self._subs(col(SubscriptionRow.id) == subscription_id)
         return found[0] if found else None
 
@@ -890,7 +903,7 @@ class Store:
         with self._write() as s:
             chat = self._chat(s, ref.platform, ref.chat_id, ref.workspace)
             watcher = self._watcher(s, chat, ref.thread_id) if chat is not None else None
-            row = s.get(WatchRow, watch_id)
+            row = s.get(WatchRow, watch_id) if is_id(watch_id) else None
             if watcher is None or row is None or row.watcher_id != watcher.id:
                 return None
             s.delete(row)
