@@ -14,7 +14,7 @@ from briefcast.delivery import outbox
 from briefcast.delivery.engine import Target
 from briefcast.delivery.errors import SendError
 from briefcast.delivery.transports import TelegramTransport
-from briefcast.metrics import CONTENT_TYPE, Counter, Histogram, InstrumentedTransport, Metrics, metrics_route
+from briefcast.metrics import CONTENT_TYPE, InstrumentedTransport, Metrics, metrics_route
 from briefcast.store import ChatRef, Store
 from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from briefcast.web import create_app
@@ -22,24 +22,40 @@ from briefcast.web import create_app
 SAMPLE_LINE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? (-?[0-9.e+]+|\+Inf)$')
 
 
-def parse(text: str) -> dict[str, float]:
+def _canonical(sample: str) -> str:
+    """``name{b="2",a="1"}`` -> ``name{a="1",b="2"}``: label order is not part of the format."""
+    name, brace, rest = sample.partition("{")
+    if not brace:
+        return name
+    labels = sorted(re.findall(r'[a-z_]+="(?:[^"\\]|\\.)*"', rest[:-1]))
+    return name + "{" + ",".join(labels) + "}"
+
+
+class Samples(dict[str, float]):
+    """Sample values by name and labels, looked up in any label order."""
+
+    def __getitem__(self, sample: str) -> float:
+        return super().__getitem__(_canonical(sample))
+
+
+def parse(text: str) -> Samples:
     """Sample name+labels -> value; asserts every line is a comment or a valid sample."""
-    values: dict[str, float] = {}
+    values = Samples()
     for line in text.splitlines():
         if line.startswith("# HELP ") or line.startswith("# TYPE "):
             continue
         assert SAMPLE_LINE.match(line), line
         key, _, value = line.rpartition(" ")
-        values[key] = float(value)
+        values[_canonical(key)] = float(value)
     return values
 
 
 def test_counter_and_histogram_exposition() -> None:
     m = Metrics()
-    m.commands.inc(platform="telegram", command="energy")
-    m.commands.inc(2, platform="telegram", command="energy")
-    m.send_latency.observe(0.02, platform="slack")
-    m.send_latency.observe(3.0, platform="slack")
+    m.commands.labels(platform="telegram", command="energy").inc()
+    m.commands.labels(platform="telegram", command="energy").inc(2)
+    m.send_latency.labels(platform="slack").observe(0.02)
+    m.send_latency.labels(platform="slack").observe(3.0)
     text = m.exposition([("briefcast_queue_depth", "Due now.", [((), 7.0)])])
     assert "# TYPE briefcast_commands_served_total counter" in text
     assert "# TYPE briefcast_send_latency_seconds histogram" in text
@@ -48,7 +64,7 @@ def test_counter_and_histogram_exposition() -> None:
     assert values['briefcast_commands_served_total{platform="telegram",command="energy"}'] == 3
     assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="0.025"}'] == 1
     assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="2.5"}'] == 1
-    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="5"}'] == 2
+    assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="5.0"}'] == 2
     assert values['briefcast_send_latency_seconds_bucket{platform="slack",le="+Inf"}'] == 2
     assert values['briefcast_send_latency_seconds_count{platform="slack"}'] == 2
     assert values['briefcast_send_latency_seconds_sum{platform="slack"}'] == pytest.approx(3.02)
@@ -56,15 +72,24 @@ def test_counter_and_histogram_exposition() -> None:
 
 
 def test_label_values_are_escaped_and_labels_checked() -> None:
-    c = Counter("x", "help", ("reason",))
-    c.inc(reason='say "hi"\\\n')
-    assert c.samples() == ['x_total{reason="say \\"hi\\"\\\\\\n"} 1']
+    m = Metrics()
+    m.commands.labels(platform="slack", command='say "hi"\\\n').inc()
+    line = 'briefcast_commands_served_total{command="say \\"hi\\"\\\\\\n",platform="slack"} 1.0'
+    assert line in m.exposition()
     with pytest.raises(ValueError):
-        c.inc(other="a")
+        m.commands.labels(other="a")
     with pytest.raises(ValueError):
-        c.inc(-1, reason="a")
+        m.commands.labels(platform="slack", command="x").inc(-1)
     with pytest.raises(ValueError):
-        Histogram("h", "help", ("platform",)).observe(1.0)
+        m.send_latency.observe(1.0)  # the histogram has a label: a value needs one
+
+
+def test_no_created_series_and_gauges_render() -> None:
+    m = Metrics()
+    m.sends.labels(platform="telegram", outcome="ok").inc()
+    text = m.exposition([("briefcast_queue_depth", "Due now.", [((), 7.0)])])
+    assert "_created" not in text
+    assert parse(text)["briefcast_queue_depth"] == 7
 
 
 async def test_instrumented_transport_counts_sends_latency_and_429() -> None:
@@ -83,11 +108,11 @@ async def test_instrumented_transport_counts_sends_latency_and_429() -> None:
         finally:
             await transport.close()
     assert transport.platform == "telegram"
-    assert m.sends.value(platform="telegram", outcome="ok") == 1
-    assert m.sends.value(platform="telegram", outcome="retry_after") == 1
-    assert m.sends.value(platform="telegram", outcome="permanent") == 1
-    assert m.rate_limited.value(platform="telegram") == 1
-    assert m.send_latency.count(platform="telegram") == 3
+    assert m.value("briefcast_sends_total", platform="telegram", outcome="ok") == 1
+    assert m.value("briefcast_sends_total", platform="telegram", outcome="retry_after") == 1
+    assert m.value("briefcast_sends_total", platform="telegram", outcome="permanent") == 1
+    assert m.value("briefcast_rate_limited_total", platform="telegram") == 1
+    assert m.value("briefcast_send_latency_seconds_count", platform="telegram") == 3
 
 
 @pytest.fixture
@@ -115,7 +140,7 @@ def deliveries(store: Store, sample_md: Path) -> Store:
 
 async def test_metrics_endpoint_reports_database_gauges(deliveries: Store) -> None:
     m = Metrics()
-    m.commands.inc(platform="slack", command="energy")
+    m.commands.labels(platform="slack", command="energy").inc()
     app = create_app(routes=[metrics_route(deliveries, m)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         answer = await client.get("/metrics")

@@ -235,8 +235,8 @@ async def test_private_command_and_inline_button(running: Running) -> None:
     later = await running.feed(max(m["seq"] for m in feed))
     assert any("🤖" in m["html"] for m in running.bot_messages("tg-private", later))
     metrics = await running.client.get("/metrics")
-    assert 'briefcast_commands_served_total{platform="telegram",command="energy"} 1' in metrics.text
-    assert 'briefcast_commands_served_total{platform="telegram",command="button:sector"} 1' in metrics.text
+    assert 'briefcast_commands_served_total{command="energy",platform="telegram"} 1.0' in metrics.text
+    assert 'briefcast_commands_served_total{command="button:sector",platform="telegram"} 1.0' in metrics.text
 
 
 async def test_slack_slash_command_and_mention(running: Running) -> None:

@@ -1,31 +1,32 @@
-"""Prometheus metrics at ``GET /metrics`` (text exposition format 0.0.4), without extra dependencies.
+"""Prometheus metrics at ``GET /metrics`` (text exposition format 0.0.4), on ``prometheus_client``.
 
 Two kinds of numbers:
 
 * **in-process** counters and a histogram, incremented where things happen: sends and their
   latency (:class:`InstrumentedTransport` wraps any delivery transport), 429 answers, commands
   served (:func:`instrument_commands`);
-* **database** gauges read at scrape time: deliveries by platform and status, the queue depth
-  (pending deliveries that are due now) and active subscriptions. These are the same for every
-  replica — the database is the source of truth when several workers share one queue — so a
-  dashboard should take ``max`` over instances, not ``sum``.
+* **database** gauges read at scrape time by :class:`DatabaseCollector`: deliveries by platform
+  and status, the queue depth (pending deliveries that are due now) and active subscriptions.
+  These are the same for every replica — the database is the source of truth when several
+  workers share one queue — so a dashboard should take ``max`` over instances, not ``sum``.
 
-The format is small enough to write by hand (``# HELP``, ``# TYPE``, ``name{labels} value``);
-a dependency on ``prometheus_client`` would buy nothing here.
+Each :class:`Metrics` has its own ``CollectorRegistry`` (tests and the playground build their
+own; :data:`METRICS` is the process's), so nothing registers into the library's global one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
-import math
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import prometheus_client
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,139 +36,88 @@ if TYPE_CHECKING:
     from briefcast.delivery.engine import Payload, Target, Transport
     from briefcast.store import Store
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = prometheus_client.CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+# No ``*_created`` series: a timestamp per label set that no dashboard of ours reads.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+
 Labels = tuple[tuple[str, str], ...]
+Gauge = tuple[str, str, Sequence[tuple[Labels, float]]]
+"""A gauge read at scrape time: ``(name, help, [(labels, value), ...])``."""
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class GaugeCollector(Collector):
+    """Yields the given gauges (each label set of one gauge has the same label names)."""
 
+    def __init__(self, gauges: Callable[[], Iterable[Gauge]]) -> None:
+        self.gauges = gauges
 
-def _labels(labels: Labels, extra: Labels = ()) -> str:
-    pairs = (*labels, *extra)
-    if not pairs:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}"
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-class Counter:
-    """A monotonically increasing count per label set."""
-
-    kind = "counter"
-
-    def __init__(self, name: str, help: str, labelnames: Sequence[str] = ()) -> None:
-        self.name, self.help, self.labelnames = name, help, tuple(labelnames)
-        self._values: dict[Labels, float] = {}
-        self._lock = threading.Lock()
-
-    def _key(self, labels: Mapping[str, str]) -> Labels:
-        if set(labels) != set(self.labelnames):
-            raise ValueError(f"{self.name} takes labels {self.labelnames}, got {tuple(labels)}")
-        return tuple((k, str(labels[k])) for k in self.labelnames)
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise ValueError("counters only go up")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: str) -> float:
-        with self._lock:
-            return self._values.get(self._key(labels), 0.0)
-
-    def samples(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        suffix = "_total"
-        return [f"{self.name}{suffix}{_labels(k)} {_number(v)}" for k, v in items]
-
-
-class Histogram:
-    """Observations in cumulative buckets, with ``_sum`` and ``_count``, per label set."""
-
-    kind = "histogram"
-
-    def __init__(
-        self, name: str, help: str, labelnames: Sequence[str] = (), buckets: Sequence[float] = LATENCY_BUCKETS
-    ) -> None:
-        self.name, self.help, self.labelnames = name, help, tuple(labelnames)
-        self.buckets = tuple(sorted(buckets))
-        self._data: dict[Labels, tuple[list[int], list[float]]] = {}
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, **labels: str) -> None:
-        if set(labels) != set(self.labelnames):
-            raise ValueError(f"{self.name} takes labels {self.labelnames}, got {tuple(labels)}")
-        key = tuple((k, str(labels[k])) for k in self.labelnames)
-        with self._lock:
-            counts, totals = self._data.setdefault(key, ([0] * (len(self.buckets) + 1), [0.0]))
-            counts[bisect.bisect_left(self.buckets, value)] += 1
-            totals[0] += value
-
-    def count(self, **labels: str) -> int:
-        key = tuple((k, str(labels[k])) for k in self.labelnames)
-        with self._lock:
-            data = self._data.get(key)
-            return sum(data[0]) if data else 0
-
-    def samples(self) -> list[str]:
-        with self._lock:
-            items = sorted((k, (list(c), t[0])) for k, (c, t) in self._data.items())
-        out: list[str] = []
-        for key, (counts, total) in items:
-            running = 0
-            for bound, n in zip((*self.buckets, math.inf), counts, strict=True):
-                running += n
-                out.append(f"{self.name}_bucket{_labels(key, (('le', _number(bound)),))} {running}")
-            out.append(f"{self.name}_sum{_labels(key)} {_number(total)}")
-            out.append(f"{self.name}_count{_labels(key)} {running}")
-        return out
+    def collect(self) -> Iterator[Metric]:
+        for name, help, samples in self.gauges():
+            names = [k for k, _ in samples[0][0]] if samples else []
+            family = GaugeMetricFamily(name, help, labels=names)
+            for labels, value in samples:
+                family.add_metric([v for _, v in labels], value)
+            yield family
 
 
 class Metrics:
-    """The process's instruments. One instance (:data:`METRICS`) is shared by everything."""
+    """The process's instruments, in a registry of their own. :data:`METRICS` is shared by everything."""
 
     def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
         self.sends = Counter(
-            "briefcast_sends", "Messages sent to a platform, by outcome.", ("platform", "outcome")
+            "briefcast_sends",
+            "Messages sent to a platform, by outcome.",
+            ("platform", "outcome"),
+            registry=self.registry,
         )
         self.send_latency = Histogram(
-            "briefcast_send_latency_seconds", "Time of one platform send call.", ("platform",)
+            "briefcast_send_latency_seconds",
+            "Time of one platform send call.",
+            ("platform",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.rate_limited = Counter(
-            "briefcast_rate_limited", "429 answers (flood control) from a platform.", ("platform",)
+            "briefcast_rate_limited",
+            "429 answers (flood control) from a platform.",
+            ("platform",),
+            registry=self.registry,
         )
         self.commands = Counter(
-            "briefcast_commands_served", "Bot commands and button presses answered.", ("platform", "command")
-        )
-        self.instruments: tuple[Counter | Histogram, ...] = (
-            self.sends,
-            self.send_latency,
-            self.rate_limited,
-            self.commands,
+            "briefcast_commands_served",
+            "Bot commands and button presses answered.",
+            ("platform", "command"),
+            registry=self.registry,
         )
 
-    def exposition(self, gauges: Iterable[tuple[str, str, Sequence[tuple[Labels, float]]]] = ()) -> str:
-        """The whole text page: every instrument, then the given gauges ``(name, help, samples)``."""
-        lines: list[str] = []
-        for inst in self.instruments:
-            name = f"{inst.name}_total" if inst.kind == "counter" else inst.name
-            lines += [f"# HELP {name} {inst.help}", f"# TYPE {name} {inst.kind}", *inst.samples()]
-        for name, help, samples in gauges:
-            lines += [f"# HELP {name} {help}", f"# TYPE {name} gauge"]
-            lines += [f"{name}{_labels(labels)} {_number(value)}" for labels, value in samples]
-        return "\n".join(lines) + "\n"
+    def value(self, sample: str, **labels: str) -> float:
+        """The current value of one sample (``briefcast_sends_total``, ``…_count``), 0 if never set."""
+        found = self.registry.get_sample_value(sample, labels)
+        return 0.0 if found is None else found
+
+    def exposition(self, gauges: Iterable[Gauge] = (), *collectors: Collector) -> str:
+        """The whole text page: every instrument, then the given gauges and collectors."""
+        scrape = CollectorRegistry(auto_describe=False)
+        scrape.register(_Instruments(self.registry))
+        fixed = list(gauges)
+        if fixed:
+            scrape.register(GaugeCollector(lambda: fixed))
+        for collector in collectors:
+            scrape.register(collector)
+        return generate_latest(scrape).decode("utf-8")
+
+
+class _Instruments(Collector):
+    """A process registry's metrics, collected into a per-scrape registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.registry.collect()
 
 
 METRICS = Metrics()
@@ -239,21 +189,38 @@ def database_gauges(
     ]
 
 
-def metrics_route(store: Store | None, metrics: Metrics = METRICS, *, path: str = "/metrics") -> Route:
-    """``GET /metrics``. A database that cannot be read is reported as ``briefcast_up 0``, not a 500."""
+class DatabaseCollector(Collector):
+    """The database gauges (:func:`database_gauges`), read when Prometheus scrapes.
 
-    async def endpoint(request: Request) -> Response:
-        gauges: list[tuple[str, str, Sequence[tuple[Labels, float]]]] = []
+    A database that cannot be read is reported as ``briefcast_database_up 0`` and no other
+    database gauge, never as a failed scrape.
+    """
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        gauges: list[Gauge] = []
         up = 1.0
-        if store is not None:
+        if self.store is not None:
             try:
-                gauges += await asyncio.to_thread(database_gauges, store)
+                gauges += database_gauges(self.store)
             except sa.exc.SQLAlchemyError:
                 up = 0.0
         gauges.insert(
             0, ("briefcast_database_up", "1 if the database answered the scrape's queries.", [((), up)])
         )
-        return Response(metrics.exposition(gauges), media_type=CONTENT_TYPE)
+        return GaugeCollector(lambda: gauges).collect()
+
+
+def metrics_route(store: Store | None, metrics: Metrics = METRICS, *, path: str = "/metrics") -> Route:
+    """``GET /metrics``: the process's instruments and the :class:`DatabaseCollector`'s gauges."""
+    database = DatabaseCollector(store)
+
+    async def endpoint(request: Request) -> Response:
+        # the database queries run off the event loop the bots and the engine share
+        text = await asyncio.to_thread(metrics.exposition, (), database)
+        return Response(text, media_type=CONTENT_TYPE)
 
     return Route(path, endpoint, methods=["GET"])
 
@@ -282,13 +249,13 @@ class InstrumentedTransport:
         try:
             result = await self.inner.send(target, payload)
         except SendError as e:
-            self.metrics.send_latency.observe(self.clock() - start, platform=self.platform)
+            self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
             if e.kind is FailureKind.RETRY_AFTER:
-                self.metrics.rate_limited.inc(platform=self.platform)
-            self.metrics.sends.inc(platform=self.platform, outcome=e.kind.name.lower())
+                self.metrics.rate_limited.labels(platform=self.platform).inc()
+            self.metrics.sends.labels(platform=self.platform, outcome=e.kind.name.lower()).inc()
             raise
-        self.metrics.send_latency.observe(self.clock() - start, platform=self.platform)
-        self.metrics.sends.inc(platform=self.platform, outcome="ok")
+        self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
+        self.metrics.sends.labels(platform=self.platform, outcome="ok").inc()
         return result
 
     async def close(self) -> None:
@@ -320,13 +287,13 @@ def instrument_commands(commands: Commands, metrics: Metrics = METRICS) -> Comma
 
     async def counted_handle(request: Any) -> Any:
         reply = await handle(request)
-        metrics.commands.inc(platform=platform, command=label(request))
+        metrics.commands.labels(platform=platform, command=label(request)).inc()
         return reply
 
     async def counted_action(request: Any, action: str, value: str) -> Any:
         reply = await handle_action(request, action, value)
         known = action if action.isidentifier() and len(action) <= 32 else "unknown"
-        metrics.commands.inc(platform=platform, command=f"button:{known}")
+        metrics.commands.labels(platform=platform, command=f"button:{known}").inc()
         return reply
 
     object.__setattr__(commands, "handle", counted_handle)
