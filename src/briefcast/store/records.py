@@ -158,7 +158,7 @@ class ForumTopicRecord:
 class DeliveryRecord:
     id: int
     issue_id: int
-    subscription_id: int
+    subscription_id: int | None  # None for a watch alert (``watcher_id`` set)
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -171,3 +171,7 @@ class DeliveryRecord:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    kind: str = "digest"  # digest | watch | correction
+    watcher_id: int | None = None
+    corrects_id: int | None = None  # correction: the delivery whose messages it edits
+    detail: tuple[str, ...] = ()  # correction: per part, edited | unchanged | notice

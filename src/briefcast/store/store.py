@@ -1216,6 +1216,10 @@ def _delivery_record(row: DeliveryRow) -> DeliveryRecord:
         created_at=created,
         updated_at=updated,
         sent_at=utc(row.sent_at),
+        kind=row.kind or "digest",
+        watcher_id=row.watcher_id,
+        corrects_id=row.corrects_id,
+        detail=tuple(str(x) for x in (row.detail or ())),
     )
 
 
