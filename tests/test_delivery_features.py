@@ -277,3 +277,31 @@ def test_head_revision_has_the_new_columns(store: Store) -> None:
     assert {"kind", "watcher_id", "corrects_id", "detail"} <= cols
     assert UTC  # the module's clock helpers are UTC-aware
     assert datetime.now(UTC).tzinfo is UTC
+
+
+# ------------------------------------------------------------------ the operator's view
+
+
+async def test_operator_sees_alerts_and_edits(
+    fake: FakeTelegram, bot: TelegramBot, store: Store, db_url: str
+) -> None:
+    """The dashboard's deliveries page and ``briefcast deliveries`` show watch alerts (which have
+    no subscription) and what each correction did."""
+    from typer.testing import CliRunner
+
+    from briefcast.cli import app
+    from test_dashboard import client_for
+
+    await _delivered(fake, store, USER, "/subscribe energy publish")
+    await ask(fake, msg(fake, None, "/watch 钠电池"), USER, n=2)
+    await publish(store, issue_text("2026-11-28", corrected=True))
+    await drain(store, fake)
+    await publish(store, issue_text("2026-11-29"))
+    await drain(store, fake)
+    async with client_for(Settings(), store) as client:
+        page = (await client.get("/dashboard/deliveries")).text
+    assert '<td>correction<br><span class="muted">edited</span></td>' in page
+    assert "<td>watch</td><td>telegram</td>" in page
+    out = CliRunner().invoke(app, ["--db", db_url, "deliveries"])
+    assert out.exit_code == 0, out.output
+    assert "correction (edited)" in out.output and " watch " in out.output

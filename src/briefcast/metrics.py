@@ -291,6 +291,23 @@ class InstrumentedTransport:
         self.metrics.sends.inc(platform=self.platform, outcome="ok")
         return result
 
+    async def edit(self, target: Target, message_id: str, payload: Payload) -> str:
+        """An in-place correction (``editMessageText`` / ``chat.update``), counted like a send."""
+        from briefcast.delivery.errors import FailureKind, SendError
+
+        start = self.clock()
+        try:
+            result: str = await self.inner.edit(target, message_id, payload)  # type: ignore[attr-defined]
+        except SendError as e:
+            self.metrics.send_latency.observe(self.clock() - start, platform=self.platform)
+            if e.kind is FailureKind.RETRY_AFTER:
+                self.metrics.rate_limited.inc(platform=self.platform)
+            self.metrics.sends.inc(platform=self.platform, outcome=e.kind.name.lower())
+            raise
+        self.metrics.send_latency.observe(self.clock() - start, platform=self.platform)
+        self.metrics.sends.inc(platform=self.platform, outcome="ok")
+        return result
+
     async def close(self) -> None:
         await self.inner.close()
 

@@ -86,7 +86,10 @@ async def apply_part(transport: Any, target: Any, step: Payload, detail: list[st
         return mid
     original = str(step[EDIT])
     try:
-        result = await transport.edit(target, original, _public(step))
+        edit = getattr(transport, "edit", None)
+        if edit is None:
+            raise EditImpossible(f"the {transport.platform} transport cannot edit messages")
+        result = await edit(target, original, _public(step))
     except EditImpossible as e:
         if NOTICE_SENT in detail:
             detail.append(UNEDITABLE)
