@@ -138,9 +138,10 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
     """For a published revision ``issue_id``: one ``correction`` row per subscription that was sent
     (fully or in part) an earlier revision of the same issue. Idempotent; returns rows inserted.
 
-    A subscription whose earlier delivery is still queued is left to the digest path (it sends
-    whichever revision it renders); one that was skipped or failed before any part went out has
-    nothing to correct.
+    A subscription whose earlier delivery is still queued or being sent is not corrected yet (the
+    scheduler's minute tick runs this again for the latest issue, and corrects it once that
+    delivery is finished); one that was skipped or failed before any part went out has nothing
+    to correct.
     """
     from briefcast.delivery.outbox import D, I, S
 
@@ -165,6 +166,9 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
                 D.c.issue_id.in_(earlier),
                 D.c.kind == "digest",
                 D.c.parts_sent > 0,
+                # finished (sent, or failed part-way): one still being sent is corrected by a later
+                # scheduler tick, once it is done
+                D.c.status.in_(["sent", "failed"]),
                 D.c.subscription_id.is_not(None),
                 ~has_row,
             )

@@ -50,7 +50,9 @@ def enqueue_watch_alerts(
 ) -> WatchEnqueue:
     """Queue the alerts of published issue ``issue_id`` (idempotent; see the module docstring).
 
-    An issue published longer than ``grace`` ago alerts nobody (like on-publish digests).
+    An issue published longer than ``grace`` ago alerts nobody (like on-publish digests), and
+    only words watched before the issue was published count (the scheduler's tick runs this
+    again; ``/watch`` itself shows a new word's matches in the latest issue).
     """
     from briefcast.delivery.outbox import D, I
 
@@ -72,12 +74,16 @@ def enqueue_watch_alerts(
                 .where(I.c.identity == issue.identity, D.c.watcher_id.is_not(None))
             )
         }
-    todo = [w for w in watchers if w.id not in had]
+    # Only words watched when the issue came out: /watch shows what the latest issue already says
+    # about a new word, so a later word must not bring a second copy of that with the next tick.
+    published = as_utc(issue.published_at)
+    todo = [(w, _watched_by(w, published)) for w in watchers if w.id not in had]
+    todo = [(w, words) for w, words in todo if words]
     if not todo:
         return WatchEnqueue()
     rows: list[dict[str, Any]] = []
-    for w in todo:
-        found = bool(watch_matches(issue.briefing, w.phrases))
+    for w, words in todo:
+        found = bool(watch_matches(issue.briefing, words))
         at = now if not found or w.mode != "daily" else _daily_at(store, w, issue.published_at, settings)
         rows.append(
             {
@@ -102,6 +108,11 @@ def enqueue_watch_alerts(
         done = conn.execute(ins.returning(D.c.status)).all()
     pending = sum(1 for (status,) in done if status == "pending")
     return WatchEnqueue(pending, len(done) - pending)
+
+
+def _watched_by(watcher: WatcherRecord, published: datetime) -> tuple[str, ...]:
+    """The watcher's words that were added before the issue was ``published``."""
+    return tuple(w.phrase for w in watcher.words if as_utc(w.created_at) <= published)
 
 
 def _daily_at(store: Any, watcher: WatcherRecord, published: datetime, settings: Settings) -> datetime:
