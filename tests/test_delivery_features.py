@@ -319,3 +319,53 @@ async def test_operator_sees_alerts_and_edits(
     out = CliRunner().invoke(app, ["--db", db_url, "deliveries"])
     assert out.exit_code == 0, out.output
     assert "correction (edited)" in out.output and " watch " in out.output
+
+
+# ------------------------------------------------------------------ quiet hours (feature 2, part)
+
+
+def test_quiet_until_crosses_midnight_and_dst() -> None:
+    from briefcast.schedule import quiet_until
+
+    sh = ZoneInfo("Asia/Shanghai")
+    at = lambda d, h, m: datetime(2026, 12, d, h, m, tzinfo=sh)  # noqa: E731
+    assert quiet_until("22:00-07:00", sh, at(2, 23, 0)) == at(3, 7, 0)
+    assert quiet_until("22:00-07:00", sh, at(3, 6, 59)) == at(3, 7, 0)
+    assert quiet_until("22:00-07:00", sh, at(3, 7, 0)) is None
+    assert quiet_until("22:00-07:00", sh, at(3, 12, 0)) is None
+    assert quiet_until("12:00-13:00", sh, at(3, 12, 30)) == at(3, 13, 0)
+    berlin = ZoneInfo("Europe/Berlin")  # 2026-03-29: 02:00 CET -> 03:00 CEST, 02:30 does not exist
+    inside = datetime(2026, 3, 29, 1, 45, tzinfo=berlin)
+    assert quiet_until("01:30-02:30", berlin, inside) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+async def test_quiet_hours_hold_on_publish_pushes_until_they_end(
+    fake: FakeTelegram, bot: TelegramBot, store: Store
+) -> None:
+    await ask(fake, msg(fake, None, "/subscribe energy publish"), USER)
+    [bad] = await ask(fake, msg(fake, None, "/quiet 25:00-07:00"), USER)
+    assert bad.plain.startswith("“25:00-07:00” is not a quiet-hours range; use HH:MM-HH:MM")
+    [zh_bad] = await ask(fake, msg(fake, None, "/quiet 晚上", user=OTHER), OTHER)
+    assert zh_bad.plain.startswith("免打扰时段「晚上」无效")
+    [ok] = await ask(fake, msg(fake, None, "/quiet 22:00 - 07:00"), USER)
+    assert "Quiet hours: 22:00–07:00 (Asia/Shanghai). An issue published then is pushed at 07:00." in ok.plain
+    [listing] = await ask(fake, msg(fake, None, "/subscriptions"), USER)
+    assert "quiet 22:00–07:00" in listing.plain
+    await ask(fake, msg(fake, None, "/watch 钠电池"), USER, n=2)
+    before = len(fake.messages_to(USER))
+    await publish(store, issue_text("2026-11-28"))
+    sh = ZoneInfo("Asia/Shanghai")
+    night = datetime.now(sh).replace(hour=23, minute=30, second=0, microsecond=0) + timedelta(days=1)
+    await drain(store, fake, at=night.astimezone(UTC))
+    assert pushes(fake, USER, before) == []  # the digest and the watch alert wait
+    morning = (night + timedelta(days=1)).replace(hour=7, minute=0).astimezone(UTC)
+    held = outbox.list_deliveries(store.engine, limit=None)
+    assert {(d.kind, d.status) for d in held} == {("digest", "pending"), ("watch", "pending")}
+    assert all(d.next_attempt_at == morning and d.attempts == 0 for d in held)
+    assert all("quiet hours: waits until" in d.last_error for d in held)
+    await drain(store, fake, at=morning + timedelta(minutes=1))
+    assert len(pushes(fake, USER, before)) == 2
+    [off] = await ask(fake, msg(fake, None, "/quiet off"), USER)
+    assert off.plain == "Quiet hours are off."
+    [sub] = store.active_subscriptions()
+    assert sub.quiet == ""

@@ -101,3 +101,13 @@ async def test_deleted_message_gets_a_notice_in_the_channel(h: Harness, store: S
     [notice] = h.fake.messages_in(CHANNEL)[before + 1 :]
     assert notice.thread_ts is None  # the original is gone: nothing to reply under
     assert "This issue was corrected" in blocks_text(notice)
+
+
+async def test_quiet_hours_on_slack(h: Harness, store: Store) -> None:
+    await answer_text(h, "subscribe energy publish")
+    said = await answer_text(h, "quiet 23:00-06:30")
+    assert said.startswith("Quiet hours: 23:00–06:30 (Asia/Shanghai).")
+    [sub] = store.active_subscriptions()
+    assert sub.quiet == "23:00-06:30"
+    bad = await answer_text(h, "quiet 23:00")
+    assert bad.startswith("“23:00” is not a quiet-hours range")

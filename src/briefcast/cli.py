@@ -703,6 +703,7 @@ def subs_list(
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
         when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}"
         options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
+        options += f" quiet {s.quiet}" if s.quiet else ""
         typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
 
 

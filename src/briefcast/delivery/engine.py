@@ -464,6 +464,9 @@ class DeliveryEngine:
     def _prepare(self, row: Claimed) -> _Item | Outcome:
         if not row.active:
             return self._final(row, Action.SKIPPED, f"subscription inactive: {row.reason}".rstrip(": "))
+        quiet = self._quiet(row)
+        if quiet is not None:
+            return quiet
         parts: Sequence[Payload]
         if row.kind == "watch":
             parts = self._watch_alert(row)
@@ -490,6 +493,29 @@ class DeliveryEngine:
             attempts=row.attempts,
             detail=list(row.detail),
         )
+
+    def _quiet(self, row: Claimed) -> Outcome | None:
+        """/quiet: an on-publish push (digest or watch alert) not yet begun inside the chat's quiet
+        hours waits until they end (no attempt counted). Scheduled digests go at the chosen time;
+        corrections edit silently."""
+        if not row.quiet or row.parts_sent or row.kind == "correction":
+            return None
+        if row.kind == "digest" and row.mode != "publish":
+            return None
+        from zoneinfo import ZoneInfo
+
+        from briefcast.schedule import quiet_until
+
+        tz = ZoneInfo(row.timezone or self.settings.default_timezone)
+        until = quiet_until(row.quiet, tz, self.clock())
+        if until is None:
+            return None
+        local = until.astimezone(tz)
+        return Outcome(
+            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
+            message_ids=row.message_ids, attempts=row.attempts, next_attempt_at=until,
+            error=f"quiet hours: waits until {local:%Y-%m-%d %H:%M} ({tz.key})",
+        )  # fmt: skip
 
     def _watch_alert(self, row: Claimed) -> tuple[Payload, ...]:
         """The passages of the issue that mention the watcher's words (nothing when none does)."""

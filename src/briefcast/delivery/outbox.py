@@ -238,6 +238,9 @@ class Claimed:
     corrects_id: int | None = None
     edit_ids: tuple[str, ...] = ()
     detail: tuple[str, ...] = ()
+    mode: str = ""  # the subscription's: scheduled | publish
+    timezone: str = ""
+    quiet: str = ""  # /quiet "22:00-07:00" in ``timezone``: on-publish pushes wait until it ends
 
 
 W = WatcherRow.__table__  # type: ignore[attr-defined]
@@ -342,6 +345,7 @@ def claim(
                 watcher_id=None if r.watcher_id is None else int(r.watcher_id), words=words,
                 corrects_id=corrects, edit_ids=originals.get(corrects, ()) if corrects is not None else (),
                 detail=tuple(str(x) for x in (r.detail or ())),
+                mode=str(s.mode or ""), timezone=str(s.timezone or ""), quiet=str(s.quiet or ""),
             )
         )  # fmt: skip
     return out
@@ -359,6 +363,9 @@ def _claimed_subscriptions(conn: sa.Connection, ids: set[int]) -> dict[int, Any]
             S.c.reason,
             S.c.silent,
             S.c.previews,
+            S.c.mode,
+            S.c.timezone,
+            S.c.quiet,
             C.c.id.label("chat_pk"),
             C.c.platform,
             C.c.external_id,
@@ -383,6 +390,9 @@ class _WatcherTarget:
     reason: str
     silent: bool
     previews: bool
+    mode: str
+    timezone: str
+    quiet: str
     chat_pk: int
     platform: str
     external_id: str
@@ -411,6 +421,8 @@ def _claimed_watchers(conn: sa.Connection, ids: set[int]) -> dict[int, tuple[Any
             C.c.deactivated_reason,
             sub.c.silent,
             sub.c.previews,
+            sub.c.timezone,
+            sub.c.quiet,
         )
         .select_from(
             W.join(C, C.c.id == W.c.chat_id).outerjoin(
@@ -429,6 +441,7 @@ def _claimed_watchers(conn: sa.Connection, ids: set[int]) -> dict[int, tuple[Any
         target = _WatcherTarget(
             sectors=(), variant="", thread_id=str(r.thread_id or ""), active=True, reason="",
             silent=bool(r.silent), previews=bool(r.previews), chat_pk=int(r.chat_pk),
+            mode="publish", timezone=str(r.timezone or ""), quiet=str(r.quiet or ""),
             platform=str(r.platform), external_id=str(r.external_id), workspace=str(r.workspace or ""),
             kind=str(r.kind or ""), language=r.language, chat_active=bool(r.chat_active),
             deactivated_reason=str(r.deactivated_reason or ""),

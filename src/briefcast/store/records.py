@@ -99,6 +99,7 @@ class SubscriptionRecord:
     last_issue_id: int | None
     silent: bool = False  # /settings: push without a notification sound (Telegram)
     previews: bool = False  # /settings: show link previews
+    quiet: str = ""  # /quiet: "22:00-07:00" in ``timezone`` ("" none): on-publish pushes wait
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,8 @@ class SubscriptionRow(SQLModel, table=True):
     # /settings (revision 0006): push without a notification sound; show link previews
     silent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     previews: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # /quiet (revision 0009): "HH:MM-HH:MM" in ``timezone``, "" for none; on-publish pushes wait
+    quiet: str = Field(default="", max_length=11, sa_column_kwargs={"server_default": ""})
     active: bool = True
     reason: str = Field(default="", sa_type=sa.Text)
     created_by: str = Field(default="", max_length=64)

@@ -13,6 +13,9 @@ The ``delivery`` table carries three kinds of rows now (``delivery.kind``):
   the original delivery (``corrects_id``) in place.
 
 ``detail`` records, per part, what a correction did (``edited``, ``unchanged``, ``notice``).
+
+``subscription.quiet`` (``/quiet 22:00-07:00``): quiet hours in the subscription's time zone,
+``""`` (none) for every existing subscription.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("subscription") as batch:
+        batch.add_column(sa.Column("quiet", sa.String(11), nullable=False, server_default=""))
     with op.batch_alter_table("delivery") as batch:
         batch.add_column(sa.Column("kind", sa.String(16), nullable=False, server_default="digest"))
         batch.add_column(
@@ -64,3 +69,5 @@ def downgrade() -> None:
         batch.drop_column("corrects_id")
         batch.drop_column("watcher_id")
         batch.drop_column("kind")
+    with op.batch_alter_table("subscription") as batch:
+        batch.drop_column("quiet")
