@@ -341,3 +341,31 @@ async def test_watch_in_the_playground_shows_the_latest_issues_matches(running: 
     assert answers[0]["html"].startswith("Now watching: “钠电池”.")
     assert answers[1]["html"].startswith("<b>🔔 Watched words: 钠电池</b>")
     assert "<b>钠电池</b>" in answers[1]["html"]
+
+
+async def test_playground_watch_publish_alert_then_a_correction_in_place(running: Running) -> None:
+    """Watch a word, publish an issue (as the dashboard's publish page does), see the alert; publish
+    a revision and see the pushed digest edited in place instead of a second copy."""
+    from archive_app import CORRECTED, issue_text
+
+    tg = running.pg.platform.telegram
+    assert (await running.send("tg-private", "/watch 钠电池", lang="en")).json()["ok"]
+    await tg.wait_for(lambda: len(tg.messages_to(TG_USER)) >= 2)
+    assert (await running.send("tg-private", "/subscribe energy publish", lang="en")).json()["ok"]
+    await tg.wait_for(lambda: len(tg.messages_to(TG_USER)) >= 3)
+    before = len(tg.messages_to(TG_USER))
+    outcome = await running.pg.ingest.ingest_text(issue_text("2026-11-28"), origin="test")
+    assert outcome.ok
+    await tg.wait_for(lambda: len(tg.messages_to(TG_USER)) >= before + 2, timeout=15)  # digest + alert
+    pushed = running.bot_messages("tg-private", await running.feed())[-2:]
+    assert any(m["html"].startswith("<b>🔔 Watched words: 钠电池</b>") for m in pushed)
+    digest = next(m for m in tg.messages_to(TG_USER)[before:] if "Watched words" not in m.plain)
+    sends = len(tg.messages_to(TG_USER))
+    fixed = await running.pg.ingest.ingest_text(issue_text("2026-11-28", corrected=True), origin="test")
+    assert fixed.ok and fixed.is_revision
+    await tg.wait_for(
+        lambda: any(int(e.get("message_id", 0)) == digest.message_id for e in tg.edits), timeout=15
+    )
+    feed = running.bot_messages("tg-private", await running.feed())
+    assert feed[-1]["note"] == "edited" and CORRECTED in feed[-1]["html"]
+    assert len(tg.messages_to(TG_USER)) == sends  # no second copy

@@ -616,9 +616,12 @@ def deliveries(
     for d in rows:
         when = (d.sent_at or d.updated_at).strftime("%Y-%m-%d %H:%M:%S")
         err = f"  {d.last_error}" if d.last_error else ""
+        whom = f"sub {d.subscription_id:<5}" if d.subscription_id is not None else f"watch {d.watcher_id:<3}"
+        kind = "" if d.kind == "digest" else f" {d.kind}"
+        did = f" ({', '.join(d.detail)})" if d.detail else ""
         typer.echo(
-            f"{d.id:>6}  issue {d.issue_id:<4} sub {d.subscription_id:<5} {d.status:<8} "
-            f"parts {d.parts_sent}/{d.parts_total} attempts {d.attempts}  {when}{err}"
+            f"{d.id:>6}  issue {d.issue_id:<4} {whom} {d.status:<8} "
+            f"parts {d.parts_sent}/{d.parts_total} attempts {d.attempts}  {when}{kind}{did}{err}"
         )
 
 
@@ -701,6 +704,7 @@ def subs_list(
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
         when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}"
         options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
+        options += f" quiet {s.quiet}" if s.quiet else ""
         typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
 
 

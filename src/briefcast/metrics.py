@@ -258,6 +258,23 @@ class InstrumentedTransport:
         self.metrics.sends.labels(platform=self.platform, outcome="ok").inc()
         return result
 
+    async def edit(self, target: Target, message_id: str, payload: Payload) -> str:
+        """An in-place correction (``editMessageText`` / ``chat.update``), counted like a send."""
+        from briefcast.delivery.errors import FailureKind, SendError
+
+        start = self.clock()
+        try:
+            result: str = await self.inner.edit(target, message_id, payload)  # type: ignore[attr-defined]
+        except SendError as e:
+            self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
+            if e.kind is FailureKind.RETRY_AFTER:
+                self.metrics.rate_limited.labels(platform=self.platform).inc()
+            self.metrics.sends.labels(platform=self.platform, outcome=e.kind.name.lower()).inc()
+            raise
+        self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
+        self.metrics.sends.labels(platform=self.platform, outcome="ok").inc()
+        return result
+
     async def close(self) -> None:
         await self.inner.close()
 

@@ -67,24 +67,58 @@ class Scheduler:
         async with self._lock:
             now = self.clock()
             result = await asyncio.to_thread(outbox.enqueue_due, self.store.engine, now=now, grace=self.grace)
-        if result.pending and self.engine is not None:
+            alerts = await asyncio.to_thread(self._alerts_and_corrections, result.issue_id, now)
+        if (result.pending or alerts) and self.engine is not None:
             self.engine.wake()
         if result.pending or result.skipped:
             log.info(
                 "tick %s: %d deliveries enqueued, %d skipped", now.isoformat(), result.pending, result.skipped
             )
-        return result.pending + result.skipped
+        return result.pending + result.skipped + alerts
 
     async def on_issue_published(self, issue_id: int) -> int:
         """Hook for the ingest path: deliver to on-publish subscriptions at once."""
         async with self._lock:
             now = self.clock()
+            # corrections first: a subscription that had an earlier revision gets its messages
+            # edited, and the digest pass below then sees it has this revision already
+            fixes = await asyncio.to_thread(self._corrections, issue_id, now)
             result = await asyncio.to_thread(
                 outbox.enqueue_due, self.store.engine, now=now, grace=self.grace, issue_id=issue_id
             )
-        if result.pending and self.engine is not None:
+            alerts = await asyncio.to_thread(self._alerts, issue_id, now)
+        if (result.pending or fixes or alerts) and self.engine is not None:
             self.engine.wake()
         return result.pending
+
+    def _corrections(self, issue_id: int, now: datetime) -> int:
+        """(thread) Queue the in-place corrections of a revision (briefcast.delivery.corrections)."""
+        from briefcast.delivery.corrections import enqueue_corrections
+
+        try:
+            return enqueue_corrections(self.store.engine, issue_id, now=now)
+        except Exception:  # a correction must never stop the digests
+            log.exception("queueing the corrections of issue %s failed", issue_id)
+            return 0
+
+    def _alerts(self, issue_id: int, now: datetime) -> int:
+        """(thread) Queue the keyword-watch alerts of an issue (briefcast.delivery.watches)."""
+        from briefcast.delivery.watches import enqueue_watch_alerts
+
+        try:
+            done = enqueue_watch_alerts(
+                self.store, issue_id, now=now, grace=self.grace, settings=self.settings
+            )
+        except Exception:  # an alert must never stop the digests
+            log.exception("queueing the watch alerts of issue %s failed", issue_id)
+            return 0
+        return done.pending
+
+    def _alerts_and_corrections(self, issue_id: int | None, now: datetime) -> int:
+        """(thread) The tick's catch-up for an issue published by another process."""
+        if issue_id is None:
+            return 0
+        return self._corrections(issue_id, now) + self._alerts(issue_id, now)
 
     def start(self) -> None:
         """Start the minute tick (and one immediate tick, to catch up after downtime)."""

@@ -32,6 +32,7 @@ from briefcast.render.document import Button, Document, notice_document
 from briefcast.render.options import supports
 from briefcast.store import validate
 from briefcast.store.errors import (
+    InvalidQuiet,
     InvalidTime,
     InvalidTimezone,
     InvalidWatch,
@@ -229,6 +230,7 @@ class CommandStore(Protocol):
         self, platform: str, chat_id: str, workspace: str = ""
     ) -> list[SubscriptionRecord]: ...
     def subscriptions_created_by(self, platform: str, user_id: str) -> list[SubscriptionRecord]: ...
+    def set_quiet(self, ref: ChatRef, quiet: str) -> SubscriptionRecord | None: ...
     def set_options(
         self,
         ref: ChatRef,
@@ -709,8 +711,13 @@ class Commands:
 
     def schedule_text(self, sub: SubscriptionRecord, lang: Lang) -> str:
         if sub.mode == "publish":
-            return t(lang, "schedule_publish")
-        return t(lang, "schedule_daily", time=sub.time, tz=sub.timezone)
+            text = t(lang, "schedule_publish")
+        else:
+            text = t(lang, "schedule_daily", time=sub.time, tz=sub.timezone)
+        if sub.quiet:
+            start, end = sub.quiet.split("-")
+            text += t(lang, "schedule_quiet", start=start, end=end)
+        return text
 
     def subscriptions_document(self, request: Request, lang: Lang) -> Document | None:
         """The subscriptions visible from this chat, with toggles for this chat's own one."""
@@ -1252,6 +1259,38 @@ async def cmd_timezone(c: Commands, request: Request, lang: Lang) -> Reply:
     target, word = _target_and_one_arg(request.args)
     value = parse_timezone(word)
     return await _set_schedule(c, request, lang, target, timezone=value)
+
+
+@command(
+    "quiet",
+    zh="免打扰时段：发布即推送的消息延后到时段结束",
+    en="Quiet hours: on-publish pushes wait until they end",
+    usage_zh="HH:MM-HH:MM|off [@频道]",
+    usage_en="HH:MM-HH:MM|off [@channel]",
+    changes_subscriptions=True,
+    needs_admin=True,
+)
+async def cmd_quiet(c: Commands, request: Request, lang: Lang) -> Reply:
+    """Set or clear this chat's quiet hours (read in its subscription's time zone)."""
+    target, words = _pop_target(request.args)
+    if not words:
+        raise UsageError("missing_args")
+    value = " ".join(words)
+    try:
+        quiet = validate.parse_quiet(value)
+    except InvalidQuiet:
+        raise UsageError("bad_quiet", value=value) from None
+    ref, _kind, title = await c.target_chat(request, target, lang)
+    sub = c.store.set_quiet(ref, quiet)
+    if sub is None or not sub.active:
+        return Reply(notice=_not_subscribed(c, request, ref, title, lang))
+    where = c.where(request, ref, title, lang)
+    if not quiet:
+        return Reply(notice=t(lang, "quiet_off", where=where), ephemeral=False)
+    start, end = quiet.split("-")
+    return Reply(
+        notice=t(lang, "quiet_set", where=where, start=start, end=end, tz=sub.timezone), ephemeral=False
+    )
 
 
 def _pop_target(args: Sequence[str]) -> tuple[str | None, list[str]]:

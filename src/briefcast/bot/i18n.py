@@ -121,6 +121,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "schedule_daily": ("每天 {time}（{tz}）推送", "delivered daily at {time} ({tz})"),
     "schedule_publish": ("每期发布时立即推送", "delivered as soon as each issue is published"),
+    "schedule_quiet": ("，{start}–{end} 免打扰", ", quiet {start}–{end}"),
+    "quiet_set": (
+        "已设置{where}的免打扰时段：{start}–{end}（{tz}）。此时段内发布的期刊在 {end} 推送。",
+        "Quiet hours{where}: {start}–{end} ({tz}). An issue published then is pushed at {end}.",
+    ),
+    "quiet_off": ("已取消{where}的免打扰时段。", "Quiet hours{where} are off."),
+    "bad_quiet": (
+        "免打扰时段「{value}」无效，请用 HH:MM-HH:MM，例如 22:00-07:00，或 off 取消。",
+        "\u201c{value}\u201d is not a quiet-hours range; use HH:MM-HH:MM, e.g. 22:00-07:00, or off.",
+    ),
     "unsubscribed": ("已取消订阅{where}：{sectors}。", "Unsubscribed{where}: {sectors}."),
     "unsubscribed_all": ("已取消{where}的全部订阅。", "Removed every subscription of {where}."),
     "not_subscribed": (

@@ -37,6 +37,15 @@ async def send_message_json(bot: Bot, params: dict[str, Any]) -> Any:
     return await bot.do_api_request("sendMessage", api_kwargs=params)
 
 
+# edit_message_json likewise, for editMessageText (corrections in place, briefcast.delivery.corrections).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning)
+
+
+async def edit_message_json(bot: Bot, params: dict[str, Any]) -> Any:
+    """``editMessageText`` with the renderers' Bot API JSON (see :func:`send_message_json`)."""
+    return await bot.do_api_request("editMessageText", api_kwargs=params)
+
+
 class AiohttpRequest(BaseRequest):
     """One aiohttp session with at most ``connection_pool_size`` connections."""
 

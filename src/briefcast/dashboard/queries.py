@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,7 +23,7 @@ class DeliveryRow:
 
     id: int
     issue_id: int
-    subscription_id: int
+    subscription_id: int | None  # None: a watch alert
     status: str
     attempts: int
     parts_sent: int
@@ -33,6 +34,20 @@ class DeliveryRow:
     platform: str
     chat_id: str
     chat_title: str
+    kind: str = "digest"  # digest | watch | correction
+    detail: tuple[str, ...] = ()  # correction: what each part did (edited, unchanged, notice)
+
+
+def _destinations() -> tuple[Any, Any]:
+    """``delivery`` joined to its chat through its subscription or (watch alerts) its watcher."""
+    from briefcast.delivery.outbox import C, D, S, W
+
+    source = (
+        D.outerjoin(S, S.c.id == D.c.subscription_id)
+        .outerjoin(W, W.c.id == D.c.watcher_id)
+        .join(C, C.c.id == sa.func.coalesce(S.c.chat_id, W.c.chat_id))
+    )
+    return source, C
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +69,10 @@ def deliveries(
     platform: str | None = None,
     limit: int = 200,
 ) -> list[DeliveryRow]:
-    """Newest first, with the destination chat."""
-    from briefcast.delivery.outbox import C, D, S
+    """Newest first, with the destination chat (digests, watch alerts, corrections)."""
+    from briefcast.delivery.outbox import D
 
+    source, C = _destinations()
     q = (
         sa.select(
             D.c.id,
@@ -72,8 +88,10 @@ def deliveries(
             C.c.platform,
             C.c.external_id.label("chat_id"),
             C.c.title.label("chat_title"),
+            D.c.kind,
+            D.c.detail,
         )
-        .select_from(D.join(S, S.c.id == D.c.subscription_id).join(C, C.c.id == S.c.chat_id))
+        .select_from(source)
         .order_by(D.c.id.desc())
         .limit(limit)
     )
@@ -89,17 +107,20 @@ def deliveries(
         r["last_error"] = str(r["last_error"] or "")
         r["chat_title"] = str(r["chat_title"] or "")
         r["updated_at"], r["sent_at"] = utc(r["updated_at"]), utc(r["sent_at"])
+        r["kind"] = str(r["kind"] or "digest")
+        r["detail"] = tuple(str(x) for x in (r["detail"] or ()))
     return [DeliveryRow(**r) for r in rows]
 
 
 def delivery_counts(store: Store, *, issue_id: int | None = None) -> dict[str, dict[str, int]]:
     """``{platform: {status: n}}`` with every known platform and status present (zeros included)."""
-    from briefcast.delivery.outbox import PLATFORMS, STATUSES, C, D, S
+    from briefcast.delivery.outbox import PLATFORMS, STATUSES, D
 
     out = {p: dict.fromkeys(STATUSES, 0) for p in PLATFORMS}
+    source, C = _destinations()
     q = (
         sa.select(C.c.platform, D.c.status, sa.func.count())
-        .select_from(D.join(S, S.c.id == D.c.subscription_id).join(C, C.c.id == S.c.chat_id))
+        .select_from(source)
         .group_by(C.c.platform, D.c.status)
     )
     if issue_id is not None:

@@ -38,16 +38,18 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from briefcast.archive.urls import issue_url
 from briefcast.config import Settings
-from briefcast.delivery import outbox, senders
+from briefcast.delivery import corrections, outbox, senders
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
 from briefcast.render.document import Document
+from briefcast.render.options import apply_delivery_options
 from briefcast.store.records import StoredIssue
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,8 @@ class _Item:
     message_ids: list[str]
     attempts: int
     in_flight: bool = False
+    # corrections: what each part did (edited | unchanged | notice | uneditable)
+    detail: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -460,9 +464,24 @@ class DeliveryEngine:
     def _prepare(self, row: Claimed) -> _Item | Outcome:
         if not row.active:
             return self._final(row, Action.SKIPPED, f"subscription inactive: {row.reason}".rstrip(": "))
-        parts = self._digest(row)
-        if not parts:
-            return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in this issue")
+        quiet = self._quiet(row)
+        if quiet is not None:
+            return quiet
+        parts: Sequence[Payload]
+        if row.kind == "watch":
+            parts = self._watch_alert(row)
+            if not parts:
+                return self._final(row, Action.SKIPPED, "no watched word in this issue")
+        else:
+            parts = self._digest(row)
+            if not parts:
+                return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in this issue")
+        if row.silent or row.previews:  # /settings; the cached renders stay shared
+            parts = apply_delivery_options(
+                [dict(p) for p in parts], row.platform, silent=row.silent, previews=row.previews
+            )
+        if row.kind == "correction":
+            parts = corrections.plan(row, parts, self._correction_notice(row))
         group = row.platform == "telegram" and (row.chat_kind in GROUP_KINDS or row.chat_id.startswith("-"))
         return _Item(
             row=row,
@@ -472,7 +491,61 @@ class DeliveryEngine:
             parts_sent=min(row.parts_sent, len(parts)),
             message_ids=list(row.message_ids),
             attempts=row.attempts,
+            detail=list(row.detail),
         )
+
+    def _quiet(self, row: Claimed) -> Outcome | None:
+        """/quiet: an on-publish push (digest or watch alert) not yet begun inside the chat's quiet
+        hours waits until they end (no attempt counted). Scheduled digests go at the chosen time;
+        corrections edit silently."""
+        if not row.quiet or row.parts_sent or row.kind == "correction":
+            return None
+        if row.kind == "digest" and row.mode != "publish":
+            return None
+        from zoneinfo import ZoneInfo
+
+        from briefcast.delivery.slots import quiet_until
+
+        tz = ZoneInfo(row.timezone or self.settings.default_timezone)
+        until = quiet_until(row.quiet, tz, self.clock())
+        if until is None:
+            return None
+        local = until.astimezone(tz)
+        return Outcome(
+            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
+            message_ids=row.message_ids, attempts=row.attempts, next_attempt_at=until,
+            error=f"quiet hours: waits until {local:%Y-%m-%d %H:%M} ({tz.key})",
+        )  # fmt: skip
+
+    def _watch_alert(self, row: Claimed) -> tuple[Payload, ...]:
+        """The passages of the issue that mention the watcher's words (nothing when none does)."""
+        issue = self._issue(row.issue_id)
+        if issue is None:
+            return ()
+        from briefcast.render.compose import watch_alert
+
+        lang = row.language or self.settings.default_language
+        public = self.settings.public_url
+
+        def section_url(key: str) -> str | None:
+            return issue_url(public, issue.id, lang=lang, section=key) or None
+
+        doc = watch_alert(
+            issue.briefing, row.words, lang=lang, issue_id=issue.id,
+            prefix="/" if row.platform == "telegram" else "/briefing ",
+            section_url=section_url if public else None, catalogue=getattr(self.store, "catalogue", None),
+        )  # fmt: skip
+        return () if doc is None else tuple(self.renderers[row.platform](doc))
+
+    def _correction_notice(self, row: Claimed) -> Payload:
+        """The short "this issue was corrected" reply, for a message that cannot be edited."""
+        issue = self._issue(row.issue_id)
+        lang = row.language or self.settings.default_language
+        prefix = "/" if row.platform == "telegram" else "/briefing "
+        doc = corrections.notice_document(
+            issue, lang=lang, public_url=self.settings.public_url, prefix=prefix
+        )
+        return self.renderers[row.platform](doc)[0]
 
     def _issue(self, issue_id: int) -> StoredIssue | None:
         issue: StoredIssue | None = self._issues.get_or(issue_id, lambda: self.store.get_issue(issue_id))
@@ -548,7 +621,10 @@ class DeliveryEngine:
     async def _send(self, transport: Transport, lane: _Lane, item: _Item) -> None:
         payload = item.parts[item.parts_sent]
         try:
-            message_id = await transport.send(item.target, payload)
+            if item.row.kind == "correction":
+                message_id = await corrections.apply_part(transport, item.target, payload, item.detail)
+            else:
+                message_id = await transport.send(item.target, payload)
         except SendError as e:
             outcome = await self._failure(item, lane, e)
         except Exception as e:  # a transport bug: treat as transient, bounded by max attempts
@@ -564,6 +640,7 @@ class DeliveryEngine:
             outcome = Outcome(
                 item.id, Action.SENT if last else Action.PROGRESS, parts_total=len(item.parts),
                 parts_sent=item.parts_sent, message_ids=tuple(item.message_ids), attempts=item.attempts,
+                detail=tuple(item.detail) if item.row.kind == "correction" else None,
             )  # fmt: skip
         if outcome is None:  # migrated: retried at once, nothing to record
             item.in_flight = False

@@ -122,3 +122,33 @@ def classify_slack(error: str, *, status: int = 200, retry_after: float | None =
     if code in SLACK_REJECTED:
         return SendError(FailureKind.REJECTED, code)
     return SendError(FailureKind.TRANSIENT, code)
+
+
+# Edits (corrections in place): answers that mean "this message cannot be edited any more" and
+# "it already reads so". Telegram descriptions are matched lower-cased, without "Bad Request: ".
+TELEGRAM_EDIT_GONE = ("message to edit not found", "message_id_invalid")
+TELEGRAM_EDIT_LOCKED = ("message can't be edited", "message_edit_time_expired")
+TELEGRAM_NOT_MODIFIED = "message is not modified"
+SLACK_EDIT_GONE = frozenset({"message_not_found"})
+SLACK_EDIT_LOCKED = frozenset({"cant_update_message", "edit_window_closed"})
+
+
+def edit_outcome_telegram(description: str) -> str | None:
+    """``unchanged``, ``gone``, ``locked`` for a refused ``editMessageText``; None otherwise."""
+    low = description.lower()
+    if TELEGRAM_NOT_MODIFIED in low:
+        return "unchanged"
+    if any(p in low for p in TELEGRAM_EDIT_GONE):
+        return "gone"
+    if any(p in low for p in TELEGRAM_EDIT_LOCKED):
+        return "locked"
+    return None
+
+
+def edit_outcome_slack(code: str) -> str | None:
+    """``gone`` or ``locked`` for a refused ``chat.update``; None otherwise."""
+    if code in SLACK_EDIT_GONE:
+        return "gone"
+    if code in SLACK_EDIT_LOCKED:
+        return "locked"
+    return None

@@ -29,7 +29,16 @@ from sqlalchemy.engine import Engine
 from briefcast.delivery.slots import decide_publish, decide_slot, parse_hhmm
 from briefcast.store.db import writer
 from briefcast.store.records import DeliveryRecord
-from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, as_utc, utc
+from briefcast.store.tables import (
+    ChatRow,
+    DeliveryRow,
+    IssueRow,
+    SubscriptionRow,
+    WatcherRow,
+    WatchRow,
+    as_utc,
+    utc,
+)
 
 D = DeliveryRow.__table__  # type: ignore[attr-defined]
 S = SubscriptionRow.__table__  # type: ignore[attr-defined]
@@ -195,7 +204,13 @@ def enqueue_now(
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A claimed delivery with everything the engine needs to render and send it."""
+    """A claimed delivery with everything the engine needs to render and send it.
+
+    ``kind`` is ``digest``, ``watch`` (``words`` are the watcher's phrases; ``subscription_id``
+    is 0 and ``sectors`` empty) or ``correction`` (``edit_ids`` are the message ids of the
+    delivery it corrects, ``corrects_id``). ``silent`` / ``previews`` are the subscription's
+    ``/settings`` (a watch alert takes those of the chat's subscription in the same thread).
+    """
 
     id: int
     issue_id: int
@@ -215,16 +230,39 @@ class Claimed:
     language: str | None
     active: bool
     reason: str
+    kind: str = "digest"
+    silent: bool = False
+    previews: bool = False
+    watcher_id: int | None = None
+    words: tuple[str, ...] = ()
+    corrects_id: int | None = None
+    edit_ids: tuple[str, ...] = ()
+    detail: tuple[str, ...] = ()
+    mode: str = ""  # the subscription's: scheduled | publish
+    timezone: str = ""
+    quiet: str = ""  # /quiet "22:00-07:00" in ``timezone``: on-publish pushes wait until it ends
+
+
+W = WatcherRow.__table__  # type: ignore[attr-defined]
+WW = WatchRow.__table__  # type: ignore[attr-defined]
 
 
 def _on_platforms(platforms: Sequence[str]) -> sa.ColumnElement[bool]:
-    """The delivery's subscription is on one of ``platforms`` (a correlated EXISTS)."""
-    return (
+    """The delivery's subscription (or watcher) is on one of ``platforms`` (a correlated EXISTS)."""
+    wanted = list(platforms)
+    by_sub = (
         sa.select(sa.literal(1))
         .select_from(S.join(C, C.c.id == S.c.chat_id))
-        .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
+        .where(S.c.id == D.c.subscription_id, C.c.platform.in_(wanted))
         .exists()
     )
+    by_watcher = (
+        sa.select(sa.literal(1))
+        .select_from(W.join(C, C.c.id == W.c.chat_id))
+        .where(W.c.id == D.c.watcher_id, C.c.platform.in_(wanted))
+        .exists()
+    )
+    return sa.or_(by_sub, by_watcher)
 
 
 def claim(
@@ -267,51 +305,148 @@ def claim(
             D.c.parts_total,
             D.c.parts_sent,
             D.c.message_ids,
+            D.c.kind,
+            D.c.watcher_id,
+            D.c.corrects_id,
+            D.c.detail,
         )
     )
     with writer(engine).begin() as conn:
         rows = conn.execute(stmt).all()
         if not rows:
             return []
-        sub_ids = {int(r.subscription_id) for r in rows}
-        subs = {
-            int(r.id): r
-            for r in conn.execute(
-                sa.select(
-                    S.c.id,
-                    S.c.sectors,
-                    S.c.variant,
-                    S.c.thread_id,
-                    S.c.active,
-                    S.c.reason,
-                    C.c.id.label("chat_pk"),
-                    C.c.platform,
-                    C.c.external_id,
-                    C.c.workspace,
-                    C.c.kind,
-                    C.c.language,
-                    C.c.active.label("chat_active"),
-                    C.c.deactivated_reason,
-                )
-                .select_from(S.join(C, C.c.id == S.c.chat_id))
-                .where(S.c.id.in_(sub_ids))
-            ).all()
-        }
+        sub_ids = {int(r.subscription_id) for r in rows if r.subscription_id is not None}
+        subs = _claimed_subscriptions(conn, sub_ids) if sub_ids else {}
+        watcher_ids = {int(r.watcher_id) for r in rows if r.watcher_id is not None}
+        watchers = _claimed_watchers(conn, watcher_ids) if watcher_ids else {}
+        corrected_ids = {int(r.corrects_id) for r in rows if r.corrects_id is not None}
+        originals: dict[int, tuple[str, ...]] = {}
+        if corrected_ids:
+            for o in conn.execute(sa.select(D.c.id, D.c.message_ids).where(D.c.id.in_(corrected_ids))):
+                originals[int(o.id)] = tuple(str(m) for m in (o.message_ids or ()))
     out: list[Claimed] = []
     for r in sorted(rows, key=lambda r: int(r.id)):
-        s = subs[int(r.subscription_id)]
+        if r.watcher_id is not None:
+            s, words = watchers[int(r.watcher_id)]
+        else:
+            s, words = subs[int(r.subscription_id)], ()
         active = bool(s.active) and bool(s.chat_active)
+        corrects = None if r.corrects_id is None else int(r.corrects_id)
         out.append(
             Claimed(
-                id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id),
+                id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id or 0),
                 attempts=int(r.attempts), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),
                 message_ids=tuple(str(m) for m in (r.message_ids or ())), sectors=tuple(s.sectors or ()),
                 variant=str(s.variant or ""), thread_id=str(s.thread_id or ""), chat_pk=int(s.chat_pk),
                 platform=str(s.platform), chat_id=str(s.external_id), workspace=str(s.workspace or ""),
                 chat_kind=str(s.kind or ""), language=s.language, active=active,
-                reason=str(s.reason or s.deactivated_reason or ""),
+                reason=str(s.reason or s.deactivated_reason or ""), kind=str(r.kind or "digest"),
+                silent=bool(s.silent), previews=bool(s.previews),
+                watcher_id=None if r.watcher_id is None else int(r.watcher_id), words=words,
+                corrects_id=corrects, edit_ids=originals.get(corrects, ()) if corrects is not None else (),
+                detail=tuple(str(x) for x in (r.detail or ())),
+                mode=str(s.mode or ""), timezone=str(s.timezone or ""), quiet=str(s.quiet or ""),
             )
         )  # fmt: skip
+    return out
+
+
+def _claimed_subscriptions(conn: sa.Connection, ids: set[int]) -> dict[int, Any]:
+    """The subscriptions (and their chats) of claimed digest and correction rows."""
+    q = (
+        sa.select(
+            S.c.id,
+            S.c.sectors,
+            S.c.variant,
+            S.c.thread_id,
+            S.c.active,
+            S.c.reason,
+            S.c.silent,
+            S.c.previews,
+            S.c.mode,
+            S.c.timezone,
+            S.c.quiet,
+            C.c.id.label("chat_pk"),
+            C.c.platform,
+            C.c.external_id,
+            C.c.workspace,
+            C.c.kind,
+            C.c.language,
+            C.c.active.label("chat_active"),
+            C.c.deactivated_reason,
+        )
+        .select_from(S.join(C, C.c.id == S.c.chat_id))
+        .where(S.c.id.in_(ids))
+    )
+    return {int(r.id): r for r in conn.execute(q).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class _WatcherTarget:
+    sectors: tuple[str, ...]
+    variant: str
+    thread_id: str
+    active: bool
+    reason: str
+    silent: bool
+    previews: bool
+    mode: str
+    timezone: str
+    quiet: str
+    chat_pk: int
+    platform: str
+    external_id: str
+    workspace: str
+    kind: str
+    language: str | None
+    chat_active: bool
+    deactivated_reason: str
+
+
+def _claimed_watchers(conn: sa.Connection, ids: set[int]) -> dict[int, tuple[Any, tuple[str, ...]]]:
+    """The watchers of claimed watch rows: their chat, their words, and the settings of the
+    chat's subscription in the same thread (silent / previews), if it has one."""
+    sub = S.alias("same_thread")
+    q = (
+        sa.select(
+            W.c.id,
+            W.c.thread_id,
+            C.c.id.label("chat_pk"),
+            C.c.platform,
+            C.c.external_id,
+            C.c.workspace,
+            C.c.kind,
+            C.c.language,
+            C.c.active.label("chat_active"),
+            C.c.deactivated_reason,
+            sub.c.silent,
+            sub.c.previews,
+            sub.c.timezone,
+            sub.c.quiet,
+        )
+        .select_from(
+            W.join(C, C.c.id == W.c.chat_id).outerjoin(
+                sub, sa.and_(sub.c.chat_id == W.c.chat_id, sub.c.thread_id == W.c.thread_id)
+            )
+        )
+        .where(W.c.id.in_(ids))
+    )
+    words: dict[int, list[str]] = {}
+    for w in conn.execute(
+        sa.select(WW.c.watcher_id, WW.c.phrase).where(WW.c.watcher_id.in_(ids)).order_by(WW.c.id)
+    ):
+        words.setdefault(int(w.watcher_id), []).append(str(w.phrase))
+    out: dict[int, tuple[Any, tuple[str, ...]]] = {}
+    for r in conn.execute(q).all():
+        target = _WatcherTarget(
+            sectors=(), variant="", thread_id=str(r.thread_id or ""), active=True, reason="",
+            silent=bool(r.silent), previews=bool(r.previews), chat_pk=int(r.chat_pk),
+            mode="publish", timezone=str(r.timezone or ""), quiet=str(r.quiet or ""),
+            platform=str(r.platform), external_id=str(r.external_id), workspace=str(r.workspace or ""),
+            kind=str(r.kind or ""), language=r.language, chat_active=bool(r.chat_active),
+            deactivated_reason=str(r.deactivated_reason or ""),
+        )  # fmt: skip
+        out[int(r.id)] = (target, tuple(words.get(int(r.id), ())))
     return out
 
 
@@ -392,6 +527,7 @@ class Outcome:
     deactivate_chat_pk: int | None = None
     deactivate_subscription_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    detail: tuple[str, ...] | None = None  # corrections: what each part did (``delivery.detail``)
 
 
 _B = sa.bindparam
@@ -424,6 +560,11 @@ _PROGRESS = _update()
 _FINAL = _update(status=True, sent_at=True, lease=True)
 _DONE = _update(status=True, lease=True)
 _RETRY = _update(status=True, next_at=True, lease=True)
+_DETAIL = (
+    sa.update(D)
+    .where(D.c.id == _B("b_id"), D.c.lease_owner == _B("b_owner"))
+    .values(detail=_B("b_detail", type_=D.c.detail.type))
+)
 
 
 def apply(engine: Engine, owner: str, outcomes: Sequence[Outcome], *, now: datetime) -> int:
@@ -452,8 +593,15 @@ def apply(engine: Engine, owner: str, outcomes: Sequence[Outcome], *, now: datet
             chats[o.deactivate_chat_pk] = o.error
         if o.deactivate_subscription_id is not None:
             subs[o.deactivate_subscription_id] = o.error
+    details = [
+        {"b_id": o.delivery_id, "b_owner": owner, "b_detail": list(o.detail)}
+        for o in outcomes
+        if o.detail is not None
+    ]
     changed = 0
     with writer(engine).begin() as conn:
+        if details:  # before the updates below, which give the lease up
+            conn.execute(_DETAIL, details)
         for action, rows in groups.items():
             stmt = {Action.PROGRESS: _PROGRESS, Action.SENT: _FINAL, Action.RETRY: _RETRY}.get(action, _DONE)
             changed += int(conn.execute(stmt, rows).rowcount or 0)
@@ -501,7 +649,11 @@ def _deactivate(
 
 def _record(r: Any) -> DeliveryRecord:
     return DeliveryRecord(
-        id=int(r.id), issue_id=int(r.issue_id), subscription_id=int(r.subscription_id), status=str(r.status),
+        id=int(r.id), issue_id=int(r.issue_id), status=str(r.status),
+        subscription_id=None if r.subscription_id is None else int(r.subscription_id),
+        kind=str(r.kind or "digest"), watcher_id=None if r.watcher_id is None else int(r.watcher_id),
+        corrects_id=None if r.corrects_id is None else int(r.corrects_id),
+        detail=tuple(str(x) for x in (r.detail or ())),
         attempts=int(r.attempts), next_attempt_at=utc(r.next_attempt_at),
         lease_owner=str(r.lease_owner or ""),
         lease_until=utc(r.lease_until), parts_total=int(r.parts_total), parts_sent=int(r.parts_sent),

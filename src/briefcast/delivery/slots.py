@@ -64,6 +64,18 @@ def next_slot_after(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
     return first_slot_at_or_after(instant + timedelta(microseconds=1), at, tz)
 
 
+def quiet_until(window: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """If ``now`` is inside the quiet hours ``window`` (``"22:00-07:00"``, local in ``tz``, may
+    cross midnight): the instant they end (DST-safe, like slots); else None."""
+    if not window:
+        return None
+    start_s, end_s = window.split("-")
+    start, end = parse_hhmm(start_s), parse_hhmm(end_s)
+    local = now.astimezone(tz).time().replace(tzinfo=None)
+    inside = (start <= local < end) if start < end else (local >= start or local < end)
+    return first_slot_at_or_after(now, end, tz) if inside else None
+
+
 def decide_slot(
     published_at: datetime, at: time, tz: ZoneInfo, now: datetime, grace: timedelta
 ) -> tuple[str, datetime]:

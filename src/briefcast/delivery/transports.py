@@ -74,36 +74,45 @@ class TelegramTransport:
 
     async def send(self, target: Target, payload: Payload) -> str:
         """Send one message; returns its ``message_id``."""
-        from telegram import error as tg
-
         from briefcast.bot.telegram_request import send_message_json
 
         params = dict(payload)
-        params["chat_id"] = int(target.chat_id) if _is_int(target.chat_id) else target.chat_id
+        params["chat_id"] = _tg_chat(target.chat_id)
         if target.thread_id:
             params["message_thread_id"] = int(target.thread_id)
         if self.paid_broadcast:
             params["allow_paid_broadcast"] = True
         try:
             result = await send_message_json(self.bot, params)
-        except tg.RetryAfter as e:
-            raise SendError(FailureKind.RETRY_AFTER, str(e), retry_after=_retry_after(e)) from None
-        except tg.ChatMigrated as e:
-            raise SendError(
-                FailureKind.MIGRATED, f"chat migrated to {e.new_chat_id}", new_chat_id=str(e.new_chat_id)
-            ) from None
-        except tg.Forbidden as e:
-            raise SendError(FailureKind.PERMANENT, e.message) from None
-        except tg.BadRequest as e:
-            raise classify_telegram(400, e.message) from None
-        except tg.InvalidToken as e:
-            # Our configuration, not the subscriber: retry later, never deactivate anyone for it.
-            raise SendError(FailureKind.TRANSIENT, f"invalid bot token: {e.message}") from None
-        except tg.TimedOut as e:
-            raise SendError(FailureKind.TRANSIENT, f"timed out: {e.message}") from None
-        except tg.TelegramError as e:  # NetworkError (5xx, connection), Conflict, ...
-            raise SendError(FailureKind.TRANSIENT, e.message) from None
+        except Exception as e:
+            raise _telegram_error(e) from None
         return str(result["message_id"]) if isinstance(result, Mapping) else str(result)
+
+    async def edit(self, target: Target, message_id: str, payload: Payload) -> str:
+        """``editMessageText`` of one message we sent: ``edited`` or ``unchanged`` ("message is
+        not modified"); :class:`~briefcast.delivery.corrections.EditImpossible` when the message
+        is gone or can no longer be edited; :class:`SendError` for anything else."""
+        from telegram import error as tg
+
+        from briefcast.bot.telegram_request import edit_message_json
+        from briefcast.delivery.corrections import EditImpossible
+        from briefcast.delivery.errors import edit_outcome_telegram
+
+        params = {k: v for k, v in payload.items() if k in TELEGRAM_EDIT_KEYS}
+        params["chat_id"] = _tg_chat(target.chat_id)
+        params["message_id"] = int(message_id)
+        try:
+            await edit_message_json(self.bot, params)
+        except tg.BadRequest as e:
+            outcome = edit_outcome_telegram(e.message)
+            if outcome == "unchanged":
+                return "unchanged"
+            if outcome is not None:
+                raise EditImpossible(e.message, gone=outcome == "gone") from None
+            raise _telegram_error(e) from None
+        except Exception as e:
+            raise _telegram_error(e) from None
+        return "edited"
 
     async def close(self) -> None:
         await self.bot.shutdown()
@@ -111,6 +120,42 @@ class TelegramTransport:
 
 def _is_int(value: str) -> bool:
     return value.lstrip("-").isdigit()
+
+
+def _tg_chat(chat_id: str) -> int | str:
+    return int(chat_id) if _is_int(chat_id) else chat_id
+
+
+# What editMessageText accepts of a rendered sendMessage payload.
+TELEGRAM_EDIT_KEYS = frozenset({"text", "parse_mode", "entities", "link_preview_options", "reply_markup"})
+# What chat.update accepts of a rendered chat.postMessage payload.
+SLACK_EDIT_KEYS = frozenset({"text", "blocks", "attachments", "mrkdwn", "parse", "link_names", "metadata"})
+
+
+def _telegram_error(e: Exception) -> SendError:
+    """python-telegram-bot's exception as the engine's vocabulary."""
+    from telegram import error as tg
+
+    if isinstance(e, SendError):
+        return e
+    if isinstance(e, tg.RetryAfter):
+        return SendError(FailureKind.RETRY_AFTER, str(e), retry_after=_retry_after(e))
+    if isinstance(e, tg.ChatMigrated):
+        return SendError(
+            FailureKind.MIGRATED, f"chat migrated to {e.new_chat_id}", new_chat_id=str(e.new_chat_id)
+        )
+    if isinstance(e, tg.Forbidden):
+        return SendError(FailureKind.PERMANENT, e.message)
+    if isinstance(e, tg.BadRequest):
+        return classify_telegram(400, e.message)
+    if isinstance(e, tg.InvalidToken):
+        # Our configuration, not the subscriber: retry later, never deactivate anyone for it.
+        return SendError(FailureKind.TRANSIENT, f"invalid bot token: {e.message}")
+    if isinstance(e, tg.TimedOut):
+        return SendError(FailureKind.TRANSIENT, f"timed out: {e.message}")
+    if isinstance(e, tg.TelegramError):  # NetworkError (5xx, connection), Conflict, ...
+        return SendError(FailureKind.TRANSIENT, e.message)
+    raise e
 
 
 class SlackTransport:
@@ -157,8 +202,6 @@ class SlackTransport:
 
     async def send(self, target: Target, payload: Payload) -> str:
         """Post one message; returns its ``ts`` (Slack's message id)."""
-        import aiohttp
-        from slack_sdk.errors import SlackApiError, SlackClientError
 
         params = dict(payload)
         params["channel"] = target.chat_id
@@ -173,16 +216,41 @@ class SlackTransport:
             )
         try:
             response = await self._get_client().chat_postMessage(**params)
+        except Exception as e:
+            raise _slack_error(e) from None
+        ts = str(response.get("ts", ""))
+        channel = str(response.get("channel") or target.chat_id)
+        # chat.update needs the conversation id: a DM posted to a user id answers with its D… id
+        return ts if channel == target.chat_id else f"{channel}/{ts}"
+
+    async def edit(self, target: Target, message_id: str, payload: Payload) -> str:
+        """``chat.update`` of one message we posted (``message_id`` is its ts, or channel/ts):
+        ``edited``; :class:`~briefcast.delivery.corrections.EditImpossible` when it is gone or
+        past the workspace's edit window; :class:`SendError` for anything else."""
+        from slack_sdk.errors import SlackApiError
+
+        from briefcast.delivery.corrections import EditImpossible
+        from briefcast.delivery.errors import edit_outcome_slack
+
+        channel, _, ts = message_id.rpartition("/")
+        params = {k: v for k, v in payload.items() if k in SLACK_EDIT_KEYS}
+        params["channel"] = channel or target.chat_id
+        params["ts"] = ts
+        workspace_token = await self._workspace_token(target.workspace)
+        if workspace_token:
+            params["token"] = workspace_token
+        try:
+            await self._get_client().chat_update(**params)
         except SlackApiError as e:
             resp = e.response
-            status = int(getattr(resp, "status_code", 200) or 200)
-            headers = getattr(resp, "headers", {}) or {}
-            retry = headers.get("Retry-After") or headers.get("retry-after")
             code = str(resp.get("error", "") if hasattr(resp, "get") else "")
-            raise classify_slack(code, status=status, retry_after=float(retry) if retry else None) from None
-        except (TimeoutError, aiohttp.ClientError, SlackClientError) as e:
-            raise SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}") from None
-        return str(response.get("ts", ""))
+            outcome = edit_outcome_slack(code)
+            if outcome is not None:
+                raise EditImpossible(code, gone=outcome == "gone") from None
+            raise _slack_error(e) from None
+        except Exception as e:
+            raise _slack_error(e) from None
+        return "edited"
 
     async def _workspace_token(self, workspace: str) -> str | None:
         """The installed bot token of ``workspace``, cached for a few minutes (one lookup per
@@ -202,6 +270,23 @@ class SlackTransport:
             await self._session.close()
             self._session = None
             self._client = None
+
+
+def _slack_error(e: Exception) -> SendError:
+    """slack-sdk's exception as the engine's vocabulary."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    if isinstance(e, SlackApiError):
+        resp = e.response
+        status = int(getattr(resp, "status_code", 200) or 200)
+        headers = getattr(resp, "headers", {}) or {}
+        retry = headers.get("Retry-After") or headers.get("retry-after")
+        code = str(resp.get("error", "") if hasattr(resp, "get") else "")
+        return classify_slack(code, status=status, retry_after=float(retry) if retry else None)
+    if isinstance(e, TimeoutError | aiohttp.ClientError | SlackClientError):
+        return SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}")
+    raise e
 
 
 TokenLookup = Callable[[str], Awaitable[str | None]]

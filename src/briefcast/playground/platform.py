@@ -105,7 +105,9 @@ class LocalPlatform:
         self._seq = itertools.count(1)
         self._items: list[FeedItem] = []
         self._by_id: dict[str, FeedItem] = {}
-        self._seen = {"tg_sent": 0, "tg_edits": 0, "sl_posted": 0, "sl_responses": 0, "sl_ephemeral": 0}
+        self._seen = dict.fromkeys(
+            ("tg_sent", "tg_edits", "sl_posted", "sl_responses", "sl_ephemeral", "sl_updates"), 0
+        )
         self._response_rooms: dict[str, str] = {}
         self._slack_ts: dict[str, str] = {}  # feed id -> Slack message ts (for block_actions)
         self.started = False
@@ -208,6 +210,8 @@ class LocalPlatform:
         posted = sl.posted[self._seen["sl_posted"] :]
         responses = sl.responses[self._seen["sl_responses"] :]
         ephemerals = sl.ephemerals[self._seen["sl_ephemeral"] :]
+        updates = sl.updates[self._seen["sl_updates"] :]
+        self._seen["sl_updates"] += len(updates)
         self._seen["sl_posted"] += len(posted)
         self._seen["sl_responses"] += len(responses)
         self._seen["sl_ephemeral"] += len(ephemerals)
@@ -218,6 +222,14 @@ class LocalPlatform:
             item_id = f"sl:{p.channel}:{p.ts}"
             self._slack_ts[item_id] = p.ts
             self._add(item_id, "slack-channel", "bot", html, buttons=rows)
+        for u in updates:  # chat.update (a correction in place): the bubble shows the new text
+            if u.get("channel") != SLACK_CHANNEL:
+                continue
+            current = sl.message(str(u["channel"]), str(u["ts"])) or {}
+            html, rows = slack_html(current.get("blocks"), str(current.get("text", "")))
+            self._add(
+                f"sl:{u['channel']}:{u['ts']}", "slack-channel", "bot", html, buttons=rows, note="edited"
+            )
         for r in responses:
             room = self._response_rooms.get(r.url)
             if room is None:

@@ -66,6 +66,17 @@ _STRINGS: Final[dict[str, dict[str, str]]] = {
         "zh": "发送 {prefix}watches 管理关注词。",
         "en": "Send {prefix}watches to manage your watched words.",
     },
+    # corrections in place (delivery.corrections): a reply to a message that cannot be edited
+    "corrected_title": {"zh": "✏️ 本期已更正", "en": "✏️ This issue was corrected"},
+    "corrected_body": {
+        "zh": "《{title}》发布了更正版（第 {revision} 版），上面的消息无法直接修改。",
+        "en": "A corrected version (revision {revision}) of “{title}” was published; the message above "
+        "could not be edited in place.",
+    },
+    "corrected_where": {
+        "zh": "发送 {prefix}latest 查看更正后的内容。",
+        "en": "Send {prefix}latest to read the corrected text.",
+    },
 }
 
 

@@ -46,6 +46,13 @@ class UnknownSector(StoreInputError):
         self.known = tuple(known)
 
 
+class InvalidQuiet(StoreInputError):
+    """Quiet hours that are not ``HH:MM-HH:MM`` (two different valid times) or ``off``."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value, f"invalid quiet hours {value!r}: use HH:MM-HH:MM, e.g. 22:00-07:00, or off")
+
+
 class InvalidMode(StoreInputError):
     """A delivery mode other than ``scheduled`` or ``publish``."""
 

@@ -99,6 +99,7 @@ class SubscriptionRecord:
     last_issue_id: int | None
     silent: bool = False  # /settings: push without a notification sound (Telegram)
     previews: bool = False  # /settings: show link previews
+    quiet: str = ""  # /quiet: "22:00-07:00" in ``timezone`` ("" none): on-publish pushes wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ class ForumTopicRecord:
 class DeliveryRecord:
     id: int
     issue_id: int
-    subscription_id: int
+    subscription_id: int | None  # None for a watch alert (``watcher_id`` set)
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -171,3 +172,7 @@ class DeliveryRecord:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    kind: str = "digest"  # digest | watch | correction
+    watcher_id: int | None = None
+    corrects_id: int | None = None  # correction: the delivery whose messages it edits
+    detail: tuple[str, ...] = ()  # correction: per part, edited | unchanged | notice

@@ -70,6 +70,7 @@ from briefcast.store.tables import (
 )
 from briefcast.store.validate import (
     parse_mode,
+    parse_quiet,
     parse_time,
     parse_timezone,
     parse_variant,
@@ -735,6 +736,20 @@ class Store:
             s.flush()
             return _sub_record(sub, chat)
 
+    def set_quiet(self, ref: ChatRef, quiet: str) -> SubscriptionRecord | None:
+        """Set (``"22:00-07:00"``) or clear (``"off"`` / ``""``) the quiet hours of a chat's
+        (topic's) subscription; None if it has none. Raises :class:`InvalidQuiet`."""
+        value = parse_quiet(quiet) if quiet else ""
+        with self._write() as s:
+            found = self._sub(s, ref)
+            if found is None:
+                return None
+            chat, sub = found
+            sub.quiet, sub.updated_at = value, now()
+            s.add(sub)
+            s.flush()
+            return _sub_record(sub, chat)
+
     def mark_delivered(self, subscription_id: int, issue_id: int) -> None:
         """Remember the last issue a subscription received (for "what's new since" logic)."""
         with self._write() as s:
@@ -1201,13 +1216,14 @@ def _sub_record(sub: SubscriptionRow, chat: ChatRow) -> SubscriptionRecord:
         last_issue_id=sub.last_issue_id,
         silent=bool(sub.silent),
         previews=bool(sub.previews),
+        quiet=sub.quiet or "",
     )
 
 
 def _copy_schedule(src: SubscriptionRow, dst: SubscriptionRow) -> None:
     dst.sectors = list(src.sectors)
     dst.time, dst.timezone, dst.mode, dst.variant = src.time, src.timezone, src.mode, src.variant
-    dst.silent, dst.previews = src.silent, src.previews
+    dst.silent, dst.previews, dst.quiet = src.silent, src.previews, src.quiet
 
 
 def _delivery_record(row: DeliveryRow) -> DeliveryRecord:
@@ -1229,6 +1245,10 @@ def _delivery_record(row: DeliveryRow) -> DeliveryRecord:
         created_at=created,
         updated_at=updated,
         sent_at=utc(row.sent_at),
+        kind=row.kind or "digest",
+        watcher_id=row.watcher_id,
+        corrects_id=row.corrects_id,
+        detail=tuple(str(x) for x in (row.detail or ())),
     )
 
 

@@ -130,6 +130,8 @@ class SubscriptionRow(SQLModel, table=True):
     # /settings (revision 0006): push without a notification sound; show link previews
     silent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     previews: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # /quiet (revision 0009): "HH:MM-HH:MM" in ``timezone``, "" for none; on-publish pushes wait
+    quiet: str = Field(default="", max_length=11, sa_column_kwargs={"server_default": ""})
     active: bool = True
     reason: str = Field(default="", sa_type=sa.Text)
     created_by: str = Field(default="", max_length=64)
@@ -141,11 +143,18 @@ class SubscriptionRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (issue, subscription); its status makes sending resumable and once-only."""
+    """The outbox: one row per (issue, subscription); its status makes sending resumable and once-only.
+
+    ``kind`` (revision 0009): ``digest`` (an issue pushed to a subscription), ``watch`` (the
+    passages mentioning a watcher's words: ``watcher_id`` set, ``subscription_id`` NULL, one row
+    per (issue, watcher)) or ``correction`` (a revision applied by editing the messages of the
+    delivery ``corrects_id``; ``detail`` lists what was done per part).
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "subscription_id", name="uq_delivery_issue_subscription"),
+        sa.UniqueConstraint("issue_id", "watcher_id", name="uq_delivery_issue_watcher"),
         # id too: claims order by (next_attempt_at, id), so PostgreSQL reads the index in order
         # instead of sorting every pending row before its LIMIT (revision 0002)
         sa.Index("ix_delivery_status_next_id", "status", "next_attempt_at", "id"),
@@ -153,7 +162,23 @@ class DeliveryRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     issue_id: int = Field(sa_column_args=[sa.ForeignKey("issue.id", ondelete="CASCADE")])
-    subscription_id: int = Field(sa_column_args=[sa.ForeignKey("subscription.id", ondelete="CASCADE")])
+    subscription_id: int | None = Field(
+        default=None,
+        nullable=True,
+        sa_column_args=[sa.ForeignKey("subscription.id", ondelete="CASCADE")],
+    )
+    kind: str = Field(default="digest", max_length=16, sa_column_kwargs={"server_default": "digest"})
+    watcher_id: int | None = Field(
+        default=None,
+        nullable=True,
+        sa_column_args=[sa.ForeignKey("watcher.id", ondelete="CASCADE", name="fk_delivery_watcher")],
+    )
+    corrects_id: int | None = Field(
+        default=None,
+        nullable=True,
+        sa_column_args=[sa.ForeignKey("delivery.id", ondelete="SET NULL", name="fk_delivery_corrects")],
+    )
+    detail: list[str] | None = Field(default=None, nullable=True, sa_type=JSONType)
     status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|skipped
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from briefcast.briefing.watch import MAX_WATCH_CHARS, MIN_WATCH_CHARS, normalise_phrase, phrase_length
 from briefcast.store.errors import (
     InvalidMode,
+    InvalidQuiet,
     InvalidTime,
     InvalidTimezone,
     InvalidVariant,
@@ -27,6 +28,29 @@ WATCH_MODES = ("publish", "daily")
 # Quotes a phrase may be wrapped in (to watch a word that is also a command word, e.g. "daily").
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》"}
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+QUIET_OFF = frozenset({"off", "none", "关", "关闭", "取消"})
+_QUIET_SEP = re.compile(r"\s*(?:-|–|—|~|〜|至|到)\s*")
+
+
+def parse_quiet(value: str) -> str:
+    """``"22:00-07:00"`` (also ``22:00–07:00``, ``22:00 至 7:00``, full-width) -> ``"22:00-07:00"``;
+    ``off`` -> ``""``. The window may cross midnight; start and end must differ.
+    Raises :class:`InvalidQuiet`."""
+    v = unicodedata.normalize("NFKC", value).strip()
+    if v.lower() in QUIET_OFF:
+        return ""
+    pieces = _QUIET_SEP.split(v)
+    if len(pieces) != 2:
+        raise InvalidQuiet(value)
+    try:
+        start, end = parse_time(pieces[0]), parse_time(pieces[1])
+    except InvalidTime:
+        raise InvalidQuiet(value) from None
+    if start == end:
+        raise InvalidQuiet(value)
+    return f"{start}-{end}"
 
 
 def parse_time(value: str) -> str:

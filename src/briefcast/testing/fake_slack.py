@@ -594,6 +594,7 @@ class FakeSlack(FakeServer):
         self._channels: dict[str, _Channel] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._locked: dict[tuple[str, str], str] = {}  # lock_message: chat.update's error
         self._files: dict[str, _File] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._home: dict[str, dict[str, Any]] = {}
@@ -806,6 +807,15 @@ class FakeSlack(FakeServer):
                 for m in self.posted
                 if m.channel == channel and (thread_ts is None or m.thread_ts == thread_ts)
             ]
+
+    def lock_message(self, channel: str, ts: str, error: str = "edit_window_closed") -> None:
+        """chat.update of this message fails with ``error`` from now on: ``edit_window_closed``
+        (the workspace limits how long messages may be edited) or ``cant_update_message``."""
+        self._locked[(channel, ts)] = error
+
+    def forget_message(self, channel: str, ts: str) -> None:
+        """Someone deleted the message (chat.update: ``message_not_found``)."""
+        self._messages.pop((channel, ts), None)
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The current state of a message (after chat.update), or None."""
@@ -1126,6 +1136,9 @@ class FakeSlack(FakeServer):
             raise _SlackError("message_not_found")
         if message.get("bot_id") != self.bot_id:
             raise _SlackError("cant_update_message")
+        locked = self._locked.get((channel.id, ts))
+        if locked:
+            raise _SlackError(locked)
         return channel, message
 
     def _chat_update(self, params: dict[str, Any], token: str) -> dict[str, Any]:

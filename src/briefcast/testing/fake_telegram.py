@@ -611,6 +611,7 @@ class FakeTelegram(FakeServer):
         self._members: dict[tuple[int, int], str] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._bot_messages: set[tuple[int, int]] = set()
+        self._locked: set[tuple[int, int]] = set()  # lock_message: no longer editable
         self._files: dict[str, _File] = {}
         self._file_ids = itertools.count(1)
         self._callbacks: dict[str, dict[str, Any]] = {}
@@ -880,6 +881,15 @@ class FakeTelegram(FakeServer):
         """Recorded requests of one method (case-insensitive)."""
         with self._lock:
             return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def lock_message(self, chat_id: int, message_id: int) -> None:
+        """The message can no longer be edited (editMessageText: "message can't be edited")."""
+        self._locked.add((chat_id, message_id))
+
+    def forget_message(self, chat_id: int, message_id: int) -> None:
+        """A user deleted the message (editMessageText: "message to edit not found")."""
+        self._messages.pop((chat_id, message_id), None)
+        self._bot_messages.discard((chat_id, message_id))
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """The current state of a stored message (after edits), or None if unknown/deleted."""
@@ -1338,7 +1348,7 @@ class FakeTelegram(FakeServer):
         message = self._messages.get((chat.id, message_id))
         if message is None:
             raise _bad(missing)
-        if (chat.id, message_id) not in self._bot_messages:
+        if (chat.id, message_id) not in self._bot_messages or (chat.id, message_id) in self._locked:
             raise _bad("message can't be edited")
         return chat, message
 
