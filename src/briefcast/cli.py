@@ -531,8 +531,14 @@ def push(
     sector: Annotated[str | None, typer.Option("--sector", help="Only subscribers of this sector.")] = None,
     to: Annotated[int | None, typer.Option("--to", help="Only this subscription id.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would receive it.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait out retries (an outage) and other workers."),
+    ] = 300.0,
 ) -> None:
-    """Enqueue an issue now, ignoring schedules, and deliver it in the foreground."""
+    """Enqueue an issue now, ignoring schedules, and deliver it in the foreground.
+
+    Exits 1, with one line per reason, when anything is left undelivered."""
     import asyncio
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -570,6 +576,9 @@ def push(
             def progress(stats: Any) -> None:
                 bar.update(task, completed=stats.finished)
 
+            def on_plan(total: int) -> None:
+                bar.update(task, total=total)
+
             try:
                 result = await ops.push(
                     settings,
@@ -579,6 +588,8 @@ def push(
                     sector=key,
                     to_subscription=to,
                     progress=progress,
+                    wait=wait,
+                    on_plan=on_plan,
                 )
             finally:
                 for t in transports.values():
@@ -593,6 +604,10 @@ def push(
             f"{platform}: a running worker ({owner}) holds the sender lease and delivers these; "
             f"follow them with `briefcast deliveries --issue {result.issue_id}`"
         )
+    for line in result.problems:
+        typer.echo(line, err=True)
+    if result.problems:
+        raise typer.Exit(1)
 
 
 @app.command()

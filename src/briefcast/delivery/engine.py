@@ -38,12 +38,12 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from briefcast.config import Settings
-from briefcast.delivery import outbox, senders
+from briefcast.delivery import liveness, outbox, senders
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
@@ -73,6 +73,9 @@ class Target:
 PAID_BROADCAST_MIN_CONCURRENCY = 128
 # How often a standby engine checks whether the platform's sender lease came free.
 STANDBY_POLL = 1.0
+# A platform whose token is refused is probed again after 5 s, 10 s, ... up to 5 minutes.
+TOKEN_PROBE_FIRST = 5.0
+TOKEN_PROBE_MAX = 300.0
 
 
 def worker_name() -> str:
@@ -125,6 +128,8 @@ class EngineStats:
     rate_limited: int = 0
     migrated: int = 0
     claimed: int = 0
+    # platform -> reason, for platforms paused on a bot-level (token) fault when the engine stopped
+    paused: dict[str, str] = field(default_factory=dict)
 
     @property
     def finished(self) -> int:
@@ -288,6 +293,13 @@ class DeliveryEngine:
         self._digests: _LRU = _LRU(1024)
         self._exhausted = False  # last claim found nothing due
         self._progress: Callable[[EngineStats], None] | None = None
+        self._deadline: float | None = None
+        self._heartbeat: liveness.Heartbeat | None = None
+        # Bot-level faults (a revoked or mistyped token): platform -> reason. Such a platform is
+        # paused (monotonic time of the next probe in ``_paused``), never its subscriptions.
+        self.faults: dict[str, str] = {}
+        self._paused: dict[str, float] = {}
+        self._fault_streak: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------ public
 
@@ -327,7 +339,11 @@ class DeliveryEngine:
     ) -> EngineStats:
         self._stopping = False
         self._progress = progress
-        await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock())
+        self._deadline = None if drain_horizon is None else self.monotonic() + drain_horizon
+        self._heartbeat = liveness.Heartbeat(self.db, self.owner, self._status_text)
+        await asyncio.to_thread(self._heartbeat.start)
+        await asyncio.to_thread(liveness.reap, self.db)
+        await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
         await self._refresh_leases()
         tasks = [asyncio.create_task(self._dispatch(lane)) for lane in self._lanes.values()]
         writer = asyncio.create_task(self._writer())
@@ -358,20 +374,34 @@ class DeliveryEngine:
             unsent = list(self._held) + self._to_release
             self._to_release = []
             if unsent:
-                await asyncio.to_thread(outbox.release, self.db, self.owner, unsent, now=self.clock())
+                await asyncio.to_thread(outbox.release, self.db, self.owner, unsent, now=liveness.real_now())
                 self._held.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()
             await self._release_leases()
+            await asyncio.to_thread(self._heartbeat.stop)
+        self.stats.paused = dict(self.faults)
         return self.stats
 
     async def _claimer(self, drain_horizon: float | None) -> None:
         """Keep enough work claimed; in drain mode return once nothing is due or held."""
-        last_reclaim = self.monotonic()
+        last_reclaim = last_reap = self.monotonic()
         while not self._stopping:
+            if self._deadline is not None and self.monotonic() > self._deadline:
+                return  # push --wait: the deadline passed; what is left is reported
+            if self.monotonic() - last_reap >= liveness.REAP_EVERY:
+                last_reap = self.monotonic()
+                try:
+                    reaped = await asyncio.to_thread(liveness.reap, self.db)
+                except Exception:
+                    log.exception("checking for dead workers failed; retrying")
+                else:
+                    if reaped.owners:
+                        self._exhausted = False
+                        self._lease_signal.set()  # take a dead sender's lease now
             if self.monotonic() - last_reclaim > self.lease.total_seconds() / 2:
                 last_reclaim = self.monotonic()
-                await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock())
+                await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
             want = self._claim_room()
             got = 0
             if want > 0:
@@ -397,9 +427,13 @@ class DeliveryEngine:
                 if got == want:
                     continue
             if drain_horizon is not None and not self._held and not self._in_flight and not self._unrecorded:
-                if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock()):
+                if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now()):
                     continue
-                due = await asyncio.to_thread(outbox.next_due_at, self.db, platforms=self._served)
+                live = tuple(p for p in self._lanes if p not in self.faults)
+                if not live:
+                    return  # every platform is paused on a token fault: push reports it
+                platforms = None if set(live) >= set(outbox.PLATFORMS) else live
+                due = await asyncio.to_thread(outbox.next_due_at, self.db, platforms=platforms)
                 if due is None:
                     return
                 wait = (due - self.clock()).total_seconds()
@@ -432,6 +466,7 @@ class DeliveryEngine:
             self.owner,
             now=self.clock(),
             lease=self.lease,
+            lease_now=liveness.real_now(),
             limit=limit,
             # no filter (a cheaper query) when every platform is ours
             platforms=None if set(leased) >= set(outbox.PLATFORMS) else leased,
@@ -555,6 +590,8 @@ class DeliveryEngine:
                 item, lane, SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}")
             )
         else:
+            if self._fault_streak:
+                self._token_ok(lane.platform)
             item.parts_sent += 1
             item.message_ids.append(message_id)
             self.stats.parts_sent += 1
@@ -591,6 +628,15 @@ class DeliveryEngine:
                 row.platform, (row.platform, row.workspace, e.new_chat_id), item.limit.group
             )
             return None
+        if e.kind is FailureKind.TOKEN:
+            # the bot's fault, not the chat's: no attempt is used up, the subscription is kept
+            item.attempts -= 1
+            pause = self._token_fault(row.platform, e.reason)
+            return Outcome(
+                item.id, Action.RETRY, error=f"paused: {row.platform} refused the bot token ({e.reason})",
+                next_attempt_at=self.clock() + timedelta(seconds=pause),
+                **{**base, "attempts": item.attempts},  # type: ignore[arg-type]
+            )  # fmt: skip
         if e.kind is FailureKind.PERMANENT:
             self.stats.deactivated += 1
             thread_only = bool(row.thread_id) and any(w in e.reason.lower() for w in ("thread", "topic"))
@@ -677,7 +723,51 @@ class DeliveryEngine:
 
     def _sending_platforms(self) -> tuple[str, ...]:
         now = self.monotonic()
-        return tuple(p for p, deadline in self._leased.items() if deadline > now)
+        return tuple(
+            p for p, deadline in self._leased.items() if deadline > now and self._paused.get(p, 0.0) <= now
+        )
+
+    def _status_text(self) -> str:
+        """Stored with each heartbeat: the platforms paused on a token fault (dashboard, doctor)."""
+        return "; ".join(f"paused {p}: {why}" for p, why in sorted(self.faults.items()))
+
+    def _token_fault(self, platform: str, reason: str) -> float:
+        """The bot's token was refused: pause the whole platform (every chat would fail alike),
+        hand its queued rows back, probe again later with backoff. Returns the pause (s)."""
+        streak = self._fault_streak.get(platform, 0)
+        pause = min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak)
+        now = self.monotonic()
+        if self._paused.get(platform, 0.0) > now:
+            return max(0.0, self._paused[platform] - now)  # already paused by a send in flight
+        self._fault_streak[platform] = streak + 1
+        if platform not in self.faults:
+            log.error(
+                "%s refused the bot token (%s): sending to %s is paused, no subscription is "
+                "changed; probing again in %.0f s",
+                platform,
+                reason,
+                platform,
+                pause,
+            )
+        self.faults[platform] = reason
+        self._paused[platform] = now + pause
+        lane = self._lanes[platform]
+        keep = [entry for entry in lane.heap if entry[2].in_flight]
+        for entry in lane.heap:
+            if not entry[2].in_flight:
+                self._to_release.append(entry[2].id)
+                self._held.pop(entry[2].id, None)
+        heapq.heapify(keep)
+        lane.heap = keep
+        self._lease_signal.set()
+        return pause
+
+    def _token_ok(self, platform: str) -> None:
+        if platform in self.faults:
+            log.warning("%s accepts the bot token again: sending resumes", platform)
+            self.faults.pop(platform, None)
+        self._paused.pop(platform, None)
+        self._fault_streak.pop(platform, None)
 
     def _standing_by(self) -> bool:
         """True while another worker holds the sender lease of one of our platforms."""
@@ -689,7 +779,7 @@ class DeliveryEngine:
             started = self.monotonic()
             try:
                 held = await asyncio.to_thread(
-                    senders.acquire, self.db, platform, self.owner, now=self.clock(), ttl=self.sender_ttl
+                    senders.acquire, self.db, platform, self.owner, now=liveness.real_now(), ttl=self.sender_ttl
                 )
             except Exception:
                 # The database is away: keep sending while our last renewal is still valid.
@@ -737,14 +827,14 @@ class DeliveryEngine:
             if self._to_release:
                 ids, self._to_release = self._to_release, []
                 try:
-                    await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=self.clock())
+                    await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=liveness.real_now())
                 except Exception:
                     log.exception("handing %d deliveries back failed (their lease will lapse)", len(ids))
 
     async def _release_leases(self) -> None:
         for platform in list(self._leased):
             try:
-                await asyncio.to_thread(senders.release, self.db, platform, self.owner, now=self.clock())
+                await asyncio.to_thread(senders.release, self.db, platform, self.owner, now=liveness.real_now())
             except Exception:
                 log.exception("giving the %s sender lease back failed (it will lapse)", platform)
         self._leased.clear()
@@ -758,7 +848,7 @@ class DeliveryEngine:
             if ids:
                 try:
                     await asyncio.to_thread(
-                        outbox.renew, self.db, self.owner, ids, until=self.clock() + self.lease
+                        outbox.renew, self.db, self.owner, ids, until=liveness.real_now() + self.lease
                     )
                 except Exception:
                     log.exception("lease renewal failed")

@@ -235,13 +235,17 @@ def claim(
     lease: timedelta,
     limit: int,
     platforms: Sequence[str] | None = None,
+    lease_now: datetime | None = None,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due pending deliveries for ``owner`` until ``now + lease``.
+    """Claim up to ``limit`` due pending deliveries for ``owner`` until ``lease_now + lease``.
 
-    ``platforms`` restricts the claim to subscriptions on those platforms (a worker without a
-    Slack token must not take Slack rows).
+    ``now`` decides what is due (a test's or the playground's clock may be ahead); the lease is
+    always stamped from ``lease_now``, the real clock by default, so a lease written on a shifted
+    clock can never outlive its owner by hours. ``platforms`` restricts the claim to
+    subscriptions on those platforms (a worker without a Slack token must not take Slack rows).
     """
     now = as_utc(now)
+    lease_from = as_utc(lease_now) if lease_now is not None else datetime.now(UTC)
     conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
     if platforms is not None:
         # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
@@ -258,7 +262,7 @@ def claim(
     stmt = (
         sa.update(D)
         .where(D.c.id.in_(due.scalar_subquery()))
-        .values(status=CLAIMED, lease_owner=owner, lease_until=now + lease, updated_at=now)
+        .values(status=CLAIMED, lease_owner=owner, lease_until=lease_from + lease, updated_at=now)
         .returning(
             D.c.id,
             D.c.issue_id,

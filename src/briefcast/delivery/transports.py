@@ -64,10 +64,11 @@ class TelegramTransport:
 
         self.paid_broadcast = paid_broadcast
         # aiohttp under PTB: httpx cost ~4 ms CPU per send at this concurrency (docs/benchmarks.md)
-        kwargs: dict[str, Any] = {
-            "request": AiohttpRequest(connection_pool_size=concurrency + 4, read_timeout=timeout),
-            "get_updates_request": AiohttpRequest(connection_pool_size=1),
-        }
+        self._requests = (
+            AiohttpRequest(connection_pool_size=concurrency + 4, read_timeout=timeout),
+            AiohttpRequest(connection_pool_size=1),
+        )
+        kwargs: dict[str, Any] = {"request": self._requests[0], "get_updates_request": self._requests[1]}
         if base_url:
             kwargs["base_url"] = base_url
         self.bot = Bot(token, **kwargs)
@@ -96,9 +97,10 @@ class TelegramTransport:
             raise SendError(FailureKind.PERMANENT, e.message) from None
         except tg.BadRequest as e:
             raise classify_telegram(400, e.message) from None
-        except tg.InvalidToken as e:
-            # Our configuration, not the subscriber: retry later, never deactivate anyone for it.
-            raise SendError(FailureKind.TRANSIENT, f"invalid bot token: {e.message}") from None
+        except (tg.InvalidToken, tg.EndPointNotFound):
+            # Our configuration, not the subscriber: pause and probe, never deactivate anyone for it
+            # (the message is ours: the library's may quote the token).
+            raise SendError(FailureKind.TOKEN, "Unauthorized: the bot token was refused") from None
         except tg.TimedOut as e:
             raise SendError(FailureKind.TRANSIENT, f"timed out: {e.message}") from None
         except tg.TelegramError as e:  # NetworkError (5xx, connection), Conflict, ...
@@ -107,6 +109,10 @@ class TelegramTransport:
 
     async def close(self) -> None:
         await self.bot.shutdown()
+        # Bot.shutdown() does nothing for a bot that was never initialize()d (the engine never
+        # calls getMe): close the aiohttp sessions ourselves ("Unclosed client session" otherwise).
+        for request in self._requests:
+            await request.shutdown()
 
 
 def _is_int(value: str) -> bool:
