@@ -105,7 +105,9 @@ def test_blocked_chat_is_deactivated_and_retry_failed(
     assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0
     fake.block(42)
     out = runner.invoke(app, ["--db", db_url, "push"])
-    assert out.exit_code == 0, out.output
+    # something was left undelivered: exit 1 with the reason (issue #13, it used to exit 0)
+    assert out.exit_code == 1, out.output
+    assert "failed=1: Forbidden: bot was blocked by the user" in out.stderr
     failed = runner.invoke(app, ["--db", db_url, "deliveries", "--status", "failed"]).stdout
     assert "blocked" in failed.lower()
     assert runner.invoke(app, ["--db", db_url, "subs", "list"]).stdout.strip() == "no active subscriptions"

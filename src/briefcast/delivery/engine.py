@@ -76,6 +76,7 @@ STANDBY_POLL = 1.0
 # A platform whose token is refused is probed again after 5 s, 10 s, ... up to 5 minutes.
 TOKEN_PROBE_FIRST = 5.0
 TOKEN_PROBE_MAX = 300.0
+PAUSED_PREFIX = outbox.PAUSED_PREFIX
 
 
 def worker_name() -> str:
@@ -317,10 +318,15 @@ class DeliveryEngine:
         return await self._run(stop, drain_horizon=None, progress=progress)
 
     async def drain(
-        self, *, wait_retries: float = 0.0, progress: Callable[[EngineStats], None] | None = None
+        self,
+        *,
+        wait_retries: float = 0.0,
+        deadline: float | None = None,
+        progress: Callable[[EngineStats], None] | None = None,
     ) -> EngineStats:
-        """Deliver everything due now (and retries due within ``wait_retries`` s), then return."""
-        return await self._run(asyncio.Event(), drain_horizon=wait_retries, progress=progress)
+        """Deliver everything due now (and retries due within ``wait_retries`` s), then return;
+        ``deadline``: return after that many seconds at the latest (unsent claims handed back)."""
+        return await self._run(asyncio.Event(), drain_horizon=wait_retries, progress=progress, deadline=deadline)
 
     def note_reply(self, platform: str, chat_id: str, group: bool = False, workspace: str = "") -> None:
         """A message sent outside the engine with the same bot token (a command reply) used the
@@ -336,10 +342,11 @@ class DeliveryEngine:
         *,
         drain_horizon: float | None,
         progress: Callable[[EngineStats], None] | None,
+        deadline: float | None = None,
     ) -> EngineStats:
         self._stopping = False
         self._progress = progress
-        self._deadline = None if drain_horizon is None else self.monotonic() + drain_horizon
+        self._deadline = None if deadline is None else self.monotonic() + deadline
         self._heartbeat = liveness.Heartbeat(self.db, self.owner, self._status_text)
         await asyncio.to_thread(self._heartbeat.start)
         await asyncio.to_thread(liveness.reap, self.db)
@@ -429,11 +436,10 @@ class DeliveryEngine:
             if drain_horizon is not None and not self._held and not self._in_flight and not self._unrecorded:
                 if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now()):
                     continue
-                live = tuple(p for p in self._lanes if p not in self.faults)
-                if not live:
-                    return  # every platform is paused on a token fault: push reports it
-                platforms = None if set(live) >= set(outbox.PLATFORMS) else live
-                due = await asyncio.to_thread(outbox.next_due_at, self.db, platforms=platforms)
+                # rows put back on a token fault are not waited for: push reports the pause
+                due = await asyncio.to_thread(
+                    outbox.next_due_at, self.db, platforms=self._served, skip_paused=bool(self.faults)
+                )
                 if due is None:
                     return
                 wait = (due - self.clock()).total_seconds()
@@ -495,6 +501,9 @@ class DeliveryEngine:
     def _prepare(self, row: Claimed) -> _Item | Outcome:
         if not row.active:
             return self._final(row, Action.SKIPPED, f"subscription inactive: {row.reason}".rstrip(": "))
+        paused = self._paused_for(row)
+        if paused is not None:  # its token is refused: back to the queue until the next probe
+            return self._paused_outcome(row, row.attempts, paused)
         parts = self._digest(row)
         if not parts:
             return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in this issue")
@@ -591,7 +600,7 @@ class DeliveryEngine:
             )
         else:
             if self._fault_streak:
-                self._token_ok(lane.platform)
+                self._token_ok(self._fault_key(item.row))
             item.parts_sent += 1
             item.message_ids.append(message_id)
             self.stats.parts_sent += 1
@@ -631,12 +640,11 @@ class DeliveryEngine:
         if e.kind is FailureKind.TOKEN:
             # the bot's fault, not the chat's: no attempt is used up, the subscription is kept
             item.attempts -= 1
-            pause = self._token_fault(row.platform, e.reason)
-            return Outcome(
-                item.id, Action.RETRY, error=f"paused: {row.platform} refused the bot token ({e.reason})",
-                next_attempt_at=self.clock() + timedelta(seconds=pause),
-                **{**base, "attempts": item.attempts},  # type: ignore[arg-type]
-            )  # fmt: skip
+            key = self._fault_key(row)
+            self._token_fault(key, row.platform, e.reason)
+            out = self._paused_outcome(row, item.attempts, key)
+            out.parts_sent, out.message_ids = item.parts_sent, tuple(item.message_ids)
+            return out
         if e.kind is FailureKind.PERMANENT:
             self.stats.deactivated += 1
             thread_only = bool(row.thread_id) and any(w in e.reason.lower() for w in ("thread", "topic"))
@@ -731,43 +739,66 @@ class DeliveryEngine:
         """Stored with each heartbeat: the platforms paused on a token fault (dashboard, doctor)."""
         return "; ".join(f"paused {p}: {why}" for p, why in sorted(self.faults.items()))
 
-    def _token_fault(self, platform: str, reason: str) -> float:
-        """The bot's token was refused: pause the whole platform (every chat would fail alike),
-        hand its queued rows back, probe again later with backoff. Returns the pause (s)."""
-        streak = self._fault_streak.get(platform, 0)
-        pause = min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak)
+    def _token_fault(self, key: str, platform: str, reason: str) -> float:
+        """The bot's token was refused. ``key`` is ``telegram``, ``slack`` or ``slack:TEAM`` (one
+        workspace's installation token): every chat behind it would fail alike, so that key is
+        paused (not its subscriptions), its queued rows are put back for later, and it is probed
+        again with backoff. Returns the pause (s)."""
         now = self.monotonic()
-        if self._paused.get(platform, 0.0) > now:
-            return max(0.0, self._paused[platform] - now)  # already paused by a send in flight
-        self._fault_streak[platform] = streak + 1
-        if platform not in self.faults:
+        if self._paused.get(key, 0.0) > now:
+            return self._paused[key] - now  # already paused by another send in flight
+        streak = self._fault_streak.get(key, 0)
+        pause = min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak)
+        self._fault_streak[key] = streak + 1
+        if key not in self.faults:
             log.error(
-                "%s refused the bot token (%s): sending to %s is paused, no subscription is "
+                "%s refused the bot token (%s): sending there is paused, no subscription is "
                 "changed; probing again in %.0f s",
-                platform,
+                key,
                 reason,
-                platform,
                 pause,
             )
-        self.faults[platform] = reason
-        self._paused[platform] = now + pause
+        self.faults[key] = reason
+        self._paused[key] = now + pause
         lane = self._lanes[platform]
-        keep = [entry for entry in lane.heap if entry[2].in_flight]
+        keep = []
         for entry in lane.heap:
-            if not entry[2].in_flight:
-                self._to_release.append(entry[2].id)
-                self._held.pop(entry[2].id, None)
+            item = entry[2]
+            if item.in_flight or self._fault_key(item.row) != key:
+                keep.append(entry)
+            else:
+                self._held.pop(item.id, None)
+                self._queue_result(self._paused_outcome(item.row, item.attempts, key), None)
         heapq.heapify(keep)
         lane.heap = keep
-        self._lease_signal.set()
         return pause
 
-    def _token_ok(self, platform: str) -> None:
-        if platform in self.faults:
-            log.warning("%s accepts the bot token again: sending resumes", platform)
-            self.faults.pop(platform, None)
-        self._paused.pop(platform, None)
-        self._fault_streak.pop(platform, None)
+    @staticmethod
+    def _fault_key(row: Claimed) -> str:
+        return f"slack:{row.workspace}" if row.platform == "slack" and row.workspace else row.platform
+
+    def _paused_for(self, row: Claimed) -> str | None:
+        now = self.monotonic()
+        for key in (row.platform, self._fault_key(row)):
+            if self._paused.get(key, 0.0) > now:
+                return key
+        return None
+
+    def _paused_outcome(self, row: Claimed, attempts: int, key: str) -> Outcome:
+        wait = max(0.0, self._paused.get(key, 0.0) - self.monotonic())
+        return Outcome(
+            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
+            message_ids=row.message_ids, attempts=attempts,
+            error=f"{PAUSED_PREFIX} {key} refused the bot token ({self.faults.get(key, '')})",
+            next_attempt_at=self.clock() + timedelta(seconds=wait),
+        )  # fmt: skip
+
+    def _token_ok(self, key: str) -> None:
+        if key in self.faults:
+            log.warning("%s accepts the bot token again: sending resumes", key)
+            self.faults.pop(key, None)
+        self._paused.pop(key, None)
+        self._fault_streak.pop(key, None)
 
     def _standing_by(self) -> bool:
         """True while another worker holds the sender lease of one of our platforms."""

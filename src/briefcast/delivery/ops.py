@@ -117,7 +117,7 @@ async def push(
     enqueued = outbox.enqueue_now(store.engine, issue.id, now=_now(), subscription_ids=ids) if ids else 0
     engine = DeliveryEngine(settings, store, transports)
     # Waits out retries (a platform outage) and the queue's other workers, up to ``wait`` s.
-    stats = await engine.drain(wait_retries=wait, progress=progress)
+    stats = await engine.drain(wait_retries=wait, deadline=wait, progress=progress)
     now = _now()
     live = liveness.live_owners(store.engine)
     others = {

@@ -39,6 +39,8 @@ I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
 PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
 STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
 PLATFORMS = ("telegram", "slack")
+# ``last_error`` of a row put back because the bot's token is refused (not a delivery attempt).
+PAUSED_PREFIX = "paused:"
 
 
 # --------------------------------------------------------------------------------------------- enqueue
@@ -569,16 +571,19 @@ def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) 
     return int(res.rowcount or 0)
 
 
-def next_due_at(engine: Engine, *, platforms: Sequence[str] | None = None) -> datetime | None:
+def next_due_at(
+    engine: Engine, *, platforms: Sequence[str] | None = None, skip_paused: bool = False
+) -> datetime | None:
     """When the next queued work becomes due: a pending retry, or an expired lease to reclaim.
 
     ``platforms``: only deliveries to those platforms count (a Telegram-only worker draining the
     queue must not wait for Slack rows it can never send).
     """
     on: Conds = [] if platforms is None else [_on_platforms(platforms)]
+    waiting: Conds = [~D.c.last_error.startswith(PAUSED_PREFIX)] if skip_paused else []
     with engine.connect() as conn:
         pending = conn.execute(
-            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on)
+            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on, *waiting)
         ).scalar()
         leased = conn.execute(
             sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED, *on)
