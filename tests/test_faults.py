@@ -93,3 +93,46 @@ def test_refused_telegram_token_pauses_and_keeps_every_subscription(store: Store
         again = run(["push"], briefcast_env(db_url, tg), timeout=200)
         assert again.returncode == 0, again.stderr[-2000:]
         _assert_all_once(store, tg, issue_id)
+
+
+def test_refused_token_at_start_up_is_one_line_without_the_token(db_url: str, tmp_path: object) -> None:
+    with FakeTelegram.in_thread() as tg:
+        env = briefcast_env(
+            db_url, tg, TELEGRAM_BOT_TOKEN="123456:SECRETSECRET", BRIEFCAST_HTTP_PORT=str(_free_port())
+        )
+        done = run(["run"], env, timeout=120)
+    assert done.returncode == 1
+    assert "SECRET" not in done.stdout + done.stderr  # printed in clear before issue #13
+    assert "error: Telegram refused the bot token (TELEGRAM_BOT_TOKEN)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_uncaught_tracebacks_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+    import threading
+
+    from briefcast.logs import Redactor, install_excepthooks
+
+    old, old_thread = sys.excepthook, threading.excepthook
+    try:
+        install_excepthooks(Redactor(["s3cr3t-token-value"]))
+        try:
+            raise RuntimeError("The token `s3cr3t-token-value` was rejected by the server.")
+        except RuntimeError as e:
+            sys.excepthook(type(e), e, e.__traceback__)
+        t = threading.Thread(target=lambda: (_ for _ in ()).throw(ValueError("xoxb-1234-abcd leaked")))
+        t.start()
+        t.join()
+    finally:
+        sys.excepthook, threading.excepthook = old, old_thread
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and "ValueError" in err
+    assert "s3cr3t-token-value" not in err and "xoxb-1234-abcd" not in err and "[REDACTED]" in err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

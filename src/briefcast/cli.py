@@ -136,6 +136,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _is_token_error(exc: BaseException) -> bool:
+    """python-telegram-bot's ``InvalidToken`` (checked by name: the CLI does not import telegram)."""
+    return type(exc).__name__ == "InvalidToken" and type(exc).__module__.startswith("telegram")
+
+
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn expected exceptions into ``error: …`` on stderr and exit status 1."""
 
@@ -144,6 +149,12 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
+            if _is_token_error(exc) and not _debug():
+                # the library's message quotes the token: say what is wrong without it
+                raise fail(
+                    "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): it is revoked or mistyped; "
+                    "check it with `briefcast doctor`"
+                ) from None
             if _debug() or not (isinstance(exc, BriefcastError | OSError) or _is_db_error(exc)):
                 raise
             raise fail(error_message(exc)) from None
