@@ -40,7 +40,9 @@ def start(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[bytes
     )
 
 
-def run(args: Sequence[str], env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "briefcast", *args],
         env=dict(env),

@@ -53,7 +53,9 @@ def _assert_all_once(store: Store, tg: FakeTelegram, issue_id: int) -> None:
 
 
 @pytest.mark.parametrize("first", [["push"], ["worker"]], ids=["push", "worker"])
-def test_sigkill_then_push_takes_over_the_dead_owners_work(store: Store, db_url: str, first: list[str]) -> None:
+def test_sigkill_then_push_takes_over_the_dead_owners_work(
+    store: Store, db_url: str, first: list[str]
+) -> None:
     with FakeTelegram.in_thread() as tg:  # real flood limits (30/s): the kill lands mid-way
         issue_id = _setup(store, tg)
         env = briefcast_env(db_url, tg)

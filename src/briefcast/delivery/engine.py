@@ -326,7 +326,9 @@ class DeliveryEngine:
     ) -> EngineStats:
         """Deliver everything due now (and retries due within ``wait_retries`` s), then return;
         ``deadline``: return after that many seconds at the latest (unsent claims handed back)."""
-        return await self._run(asyncio.Event(), drain_horizon=wait_retries, progress=progress, deadline=deadline)
+        return await self._run(
+            asyncio.Event(), drain_horizon=wait_retries, progress=progress, deadline=deadline
+        )
 
     def note_reply(self, platform: str, chat_id: str, group: bool = False, workspace: str = "") -> None:
         """A message sent outside the engine with the same bot token (a command reply) used the
@@ -748,7 +750,7 @@ class DeliveryEngine:
         if self._paused.get(key, 0.0) > now:
             return self._paused[key] - now  # already paused by another send in flight
         streak = self._fault_streak.get(key, 0)
-        pause = min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak)
+        pause = float(min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak))
         self._fault_streak[key] = streak + 1
         if key not in self.faults:
             log.error(
@@ -810,7 +812,12 @@ class DeliveryEngine:
             started = self.monotonic()
             try:
                 held = await asyncio.to_thread(
-                    senders.acquire, self.db, platform, self.owner, now=liveness.real_now(), ttl=self.sender_ttl
+                    senders.acquire,
+                    self.db,
+                    platform,
+                    self.owner,
+                    now=liveness.real_now(),
+                    ttl=self.sender_ttl,
                 )
             except Exception:
                 # The database is away: keep sending while our last renewal is still valid.
@@ -865,7 +872,9 @@ class DeliveryEngine:
     async def _release_leases(self) -> None:
         for platform in list(self._leased):
             try:
-                await asyncio.to_thread(senders.release, self.db, platform, self.owner, now=liveness.real_now())
+                await asyncio.to_thread(
+                    senders.release, self.db, platform, self.owner, now=liveness.real_now()
+                )
             except Exception:
                 log.exception("giving the %s sender lease back failed (it will lapse)", platform)
         self._leased.clear()

@@ -175,9 +175,14 @@ def workers(engine: Engine) -> list[Worker]:
         rows = conn.execute(sa.select(W).order_by(W.c.started_at)).all()
     return [
         Worker(
-            owner=str(r.owner), host=str(r.host), pid=int(r.pid), started_at=as_utc(r.started_at),
-            heartbeat_at=as_utc(r.heartbeat_at), status=str(r.status or ""), alive=is_alive(r, now),
-        )  # fmt: skip
+            owner=str(r.owner),
+            host=str(r.host),
+            pid=int(r.pid),
+            started_at=as_utc(r.started_at),
+            heartbeat_at=as_utc(r.heartbeat_at),
+            status=str(r.status or ""),
+            alive=is_alive(r, now),
+        )
         for r in rows
     ]
 

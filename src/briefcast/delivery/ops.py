@@ -123,7 +123,10 @@ async def push(
     others = {
         lease.platform: lease.owner
         for lease in senders.holders(store.engine)
-        if lease.live(now) and lease.owner != engine.owner and lease.platform in transports and lease.owner in live
+        if lease.live(now)
+        and lease.owner != engine.owner
+        and lease.platform in transports
+        and lease.owner in live
     }
     counts = outbox.count_by_status(store.engine, issue_id=issue.id)
     result = PushResult(issue.id, enqueued, planned, stats, counts, others)
@@ -132,11 +135,20 @@ async def push(
 
 
 def _problems(
-    store: Store, issue_id: int, sub_ids: Sequence[int], stats: EngineStats, others: Mapping[str, str], wait: float
+    store: Store,
+    issue_id: int,
+    sub_ids: Sequence[int],
+    stats: EngineStats,
+    others: Mapping[str, str],
+    wait: float,
 ) -> list[str]:
     """One line per kind of reason the pushed subscriptions did not all get the issue."""
     wanted = set(sub_ids)
-    rows = [d for d in outbox.list_deliveries(store.engine, issue_id=issue_id, limit=None) if d.subscription_id in wanted]
+    rows = [
+        d
+        for d in outbox.list_deliveries(store.engine, issue_id=issue_id, limit=None)
+        if d.subscription_id in wanted
+    ]
     out: list[str] = []
     for platform, why in sorted(stats.paused.items()):
         out.append(
