@@ -357,3 +357,21 @@ async def test_replies_pass_tdlib(fake: FakeTelegram, bot: TelegramBot) -> None:
     welcome = fake.messages_to(OTHER)[0]
     assert welcome.plain.startswith("欢迎使用")
     assert welcome.reply_markup is not None and len(welcome.reply_markup["inline_keyboard"]) == 2
+
+
+async def test_an_unreadable_update_is_skipped_once_and_polling_goes_on(
+    fake: FakeTelegram, bot: TelegramBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #13: one update PTB cannot read (a ``from`` without ``is_bot``) stopped polling for
+    good, with the same CRITICAL line ~40 times a second."""
+    bad = msg(fake, None, "/help")
+    del bad["message"]["from"]["is_bot"]
+    with caplog.at_level("WARNING"):
+        bad_id = fake.push_update(bad)
+        answered = await ask(fake, msg(fake, None, "/help"), USER)  # a later update is answered
+    assert answered and bad_id > 0
+    skipped = [r for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(skipped) == 1 and skipped[0].levelname == "WARNING"
+    assert not [r for r in caplog.records if r.levelname == "CRITICAL"]
+    # Telegram is told to drop it (the next getUpdates asks past it), so a restart does not see it
+    await fake.wait_for(lambda: fake.pending_updates == 0)
