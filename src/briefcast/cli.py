@@ -8,6 +8,7 @@ exception through with its traceback, for bug reports.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -698,13 +699,22 @@ app.add_typer(subs_app, name="subs")
 def _chat_ref(chat: str, thread: str | None) -> Any:
     from briefcast.store.records import ChatRef
 
+    import re
+
     platform, sep, rest = chat.partition(":")
+    usage = "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)"
     if not sep or platform not in ("telegram", "slack") or not rest:
-        raise fail(
-            "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)",
-            code=2,
-        )
+        raise fail(usage, code=2)
     workspace, _, chat_id = rest.rpartition("/") if platform == "slack" else ("", "", rest)
+    # a Telegram chat id is an integer (or @channelusername); a Slack id is letters and digits
+    ok = (
+        re.fullmatch(r"-?\d{1,18}|@[A-Za-z][A-Za-z0-9_]{3,31}", chat_id)
+        if platform == "telegram"
+        else re.fullmatch(r"[A-Z0-9]{2,32}", chat_id)
+        and (not workspace or re.fullmatch(r"[A-Z0-9]{2,32}", workspace))
+    )
+    if not ok:
+        raise fail(f"{chat!r} is not a valid chat id; {usage}", code=2)
     return ChatRef(platform, chat_id, thread, workspace)
 
 
@@ -787,14 +797,24 @@ def subs_add(
 @friendly
 def subs_remove(
     ctx: typer.Context,
-    chat: Annotated[str, typer.Argument(help="telegram:CHAT_ID or slack:TEAM/CHANNEL")],
+    chat: Annotated[
+        str, typer.Argument(help="telegram:CHAT_ID, slack:TEAM/CHANNEL or the id `subs list` shows")
+    ],
     sectors: Annotated[list[str] | None, typer.Argument(help="Sectors (default: all).")] = None,
     thread: Annotated[str | None, typer.Option("--thread")] = None,
 ) -> None:
     """Unsubscribe a chat from some or all sectors."""
     from briefcast.delivery import ops
 
-    sub = ops.subs_remove(_ctx(ctx).open_store(), _chat_ref(chat, thread), sectors or None)
+    store = _ctx(ctx).open_store()
+    if chat.isdigit():  # the subscription id of `briefcast subs list`
+        found = next((s for s in ops.subs_list(store) if s.id == int(chat)), None)
+        if found is None:
+            raise fail(f"there is no active subscription {chat} (see `briefcast subs list`)")
+        ref = found.chat
+    else:
+        ref = _chat_ref(chat, thread)
+    sub = ops.subs_remove(store, ref, sectors or None)
     if sub is None:
         raise fail(f"{chat} has no subscription")
     state = "active: " + ",".join(sub.sectors) if sub.active else "inactive"
@@ -839,7 +859,11 @@ def doctor(ctx: typer.Context) -> None:
     from briefcast.doctor import doctor as run_checks
     from briefcast.doctor import format_results
 
-    if not format_results(run_checks(_ctx(ctx).settings), echo=typer.echo):
+    state = _ctx(ctx)
+    settings = state.settings
+    if state.db_url:  # --db is the database to check (it was ignored before)
+        settings = dataclasses.replace(settings, database_url=state.db_url)
+    if not format_results(run_checks(settings), echo=typer.echo):
         raise typer.Exit(1)
 
 

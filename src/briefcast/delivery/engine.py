@@ -609,7 +609,9 @@ class DeliveryEngine:
             last = item.parts_sent >= len(item.parts)
             outcome = Outcome(
                 item.id, Action.SENT if last else Action.PROGRESS, parts_total=len(item.parts),
-                parts_sent=item.parts_sent, message_ids=tuple(item.message_ids), attempts=item.attempts,
+                parts_sent=item.parts_sent, message_ids=tuple(item.message_ids),
+                # attempts counts tries: the failed ones and, once sent, the one that worked
+                attempts=item.attempts + 1 if last else item.attempts,
             )  # fmt: skip
         if outcome is None:  # migrated: retried at once, nothing to record
             item.in_flight = False
