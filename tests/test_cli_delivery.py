@@ -138,7 +138,9 @@ def test_doctor_checks_the_token(runner: CliRunner, db_url: str, monkeypatch: py
     assert "999:wrong" not in bad.output  # secrets never printed
 
 
-def test_operator_tools_are_honest(runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram) -> None:
+def test_operator_tools_are_honest(
+    runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram
+) -> None:
     """Issue #13, case 11: attempts counted, ids validated, `subs remove` takes the listed id,
     `doctor` checks the --db it is given."""
     assert runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)]).exit_code == 0

@@ -697,9 +697,9 @@ app.add_typer(subs_app, name="subs")
 
 
 def _chat_ref(chat: str, thread: str | None) -> Any:
-    from briefcast.store.records import ChatRef
-
     import re
+
+    from briefcast.store.records import ChatRef
 
     platform, sep, rest = chat.partition(":")
     usage = "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)"
