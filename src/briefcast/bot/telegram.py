@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -64,6 +65,7 @@ from telegram.ext import (
 )
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request, TopicError
+from briefcast.bot.inbound import BodyTooLarge, read_capped
 from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.bot.telegram_request import AiohttpRequest, send_message_json
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
@@ -456,10 +458,16 @@ class TelegramBot:
         if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             return JSONResponse({"ok": False, "error": "forbidden"}, status_code=403)
         try:
-            data = await request.json()
+            body = await read_capped(request)
+        except BodyTooLarge:
+            return JSONResponse({"ok": False, "error": "body too large"}, status_code=413)
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("an update is a JSON object with an integer update_id")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError) as e:
-            log.warning("webhook: unreadable update: %s", e)
+        except Exception as e:  # any unreadable body is the sender's problem: 400, never 500
+            log.warning("webhook: unreadable update: %s: %s", type(e).__name__, e)
             return JSONResponse({"ok": False, "error": "bad update"}, status_code=400)
         await self.application.update_queue.put(update)
         return JSONResponse({"ok": True})
