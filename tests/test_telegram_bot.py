@@ -375,3 +375,25 @@ async def test_an_unreadable_update_is_skipped_once_and_polling_goes_on(
     assert not [r for r in caplog.records if r.levelname == "CRITICAL"]
     # Telegram is told to drop it (the next getUpdates asks past it), so a restart does not see it
     await fake.wait_for(lambda: fake.pending_updates == 0)
+
+
+async def test_commands_are_read_from_the_text_as_clients_send_them(
+    fake: FakeTelegram, bot: TelegramBot, store: Store
+) -> None:
+    """Issue #13, case 10: no bot_command entity (Telegram's own ``/start`` example), an entity
+    that is not listed first, and ``@otherbot`` (ignored everywhere)."""
+    [help_reply] = await ask(fake, msg(fake, None, "/help", entities=[]), USER)
+    assert "/subscribe" in help_reply.plain and "Unknown command" not in help_reply.plain
+    later = [
+        {"offset": 11, "length": 6, "type": "bold"},
+        {"offset": 0, "length": 10, "type": "bot_command"},
+    ]
+    await ask(fake, msg(fake, None, "/subscribe energy", entities=[later[0], later[1]]), USER)
+    subs = store.subscriptions_for_chat("telegram", str(USER))
+    assert [s.sectors for s in subs if s.active] == [("energy",)]
+    before = len(fake.messages_to(USER))
+    fake.push_update(msg(fake, None, "/subscribe@otherbot ai"))
+    await barrier(fake, USER)
+    active = [s.sectors for s in store.subscriptions_for_chat("telegram", str(USER)) if s.active]
+    assert active == [("energy",)]  # another bot's command subscribed here before
+    assert len(fake.messages_to(USER)) == before + 1  # only the barrier's /help was answered

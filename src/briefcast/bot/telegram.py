@@ -28,6 +28,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -57,7 +58,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     ContextTypes,
     ExtBot,
     MessageHandler,
@@ -306,13 +306,27 @@ def _request_from_message(message: Message, command: str, args: Sequence[str]) -
     )
 
 
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)")
+
+
+def parse_command(text: str) -> tuple[str, str, list[str]] | None:
+    """``"/Energy@Bot 08:00"`` -> ``("energy", "bot", ["08:00"])``; None if not a command.
+
+    Read from the text as Telegram clients send it, with or without a ``bot_command`` entity and
+    whatever the order of the entities (Telegram's own example ``/start`` has none).
+    """
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").lower(), text[match.end() :].split()
+
+
 def _command_of(message: Message) -> tuple[str, list[str]]:
-    """``"/Energy@Bot 08:00"`` -> ``("energy", ["08:00"])`` from the leading bot_command entity."""
-    text = message.text or ""
-    entity = message.entities[0] if message.entities else None
-    length = entity.length if entity is not None and entity.offset == 0 else len(text.split(maxsplit=1)[0])
-    name = text[1:length].split("@", 1)[0].lower()
-    return name, text[length:].split()
+    """``"/Energy@Bot 08:00"`` -> ``("energy", ["08:00"])``."""
+    parsed = parse_command(message.text or "")
+    if parsed is None:
+        return "", []
+    return parsed[0], parsed[2]
 
 
 class TelegramBot:
@@ -381,19 +395,9 @@ class TelegramBot:
         app = self.application
         incoming = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
-        app.add_handler(CommandHandler(list(self.commands.command_names), self.on_command, filters=incoming))
-        # unknown /commands: answered in private, ignored in groups (probably another bot's)
-        app.add_handler(
-            MessageHandler(
-                filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_command
-            )
-        )
-        app.add_handler(
-            MessageHandler(
-                filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
-                self.on_text,
-            )
-        )
+        # Commands are read from the text (not from PTB's CommandHandler, which needs a leading
+        # bot_command entity): see on_message_text.
+        app.add_handler(MessageHandler(filters.TEXT & incoming, self.on_message_text))
         app.add_handler(
             MessageHandler(
                 filters.Document.ALL & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_document
@@ -482,6 +486,27 @@ class TelegramBot:
         name, args = _command_of(message)
         reply = await self.commands.handle(_request_from_message(message, name, args))
         await self.send(message, reply)
+
+    async def on_message_text(self, update: Update, context: Context) -> None:
+        """Text: a known ``/command`` anywhere; an unknown one only in private (in a group it is
+        probably another bot's); ``/cmd@otherbot`` never; plain text in private like a sector."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        parsed = parse_command(message.text)
+        private = message.chat.type == ChatType.PRIVATE and update.message is not None
+        if parsed is None:
+            if private and not message.text.startswith("/"):
+                await self.on_text(update, context)
+            elif private:
+                await self.on_command(update, context)  # "/ something": the usage hint
+            return
+        name, target, _ = parsed
+        own = (self.application.bot.username or "").lower()
+        if target and target != own:
+            return  # addressed to another bot, in any chat
+        if name in self.commands.command_names or private:
+            await self.on_command(update, context)
 
     async def on_text(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: a sector name answers like its command."""

@@ -264,6 +264,8 @@ class Store:
             s.add(IngestEventRow(source=source, status=status, reason=reason, issue_id=issue_id))
 
     def get_issue(self, issue_id: int) -> StoredIssue | None:
+        if not 0 < issue_id < 2**63:  # beyond BIGINT: no such issue (it was an internal error)
+            return None
         with self._read() as s:
             row = s.get(IssueRow, issue_id)
             return _issue(row) if row else None
