@@ -87,7 +87,37 @@ ALLOWED_UPDATES: tuple[str, ...] = ("message", "channel_post", "callback_query",
 ANONYMOUS_ADMIN_ID = 1087968824
 TOAST_MAX = 200
 # Longest flood wait a chat reply waits out before giving up (the user can ask again).
-MAX_REPLY_RETRY_WAIT = 5.0
+# A command reply waits for its turn (Telegram's retry_after honoured, again and again) for at
+# most this long after it was first tried; only then is it given up, with an ERROR line.
+MAX_REPLY_AGE = 60.0
+
+
+class ReplyPacer:
+    """Paces this bot's command replies under the bot-wide flood limit, so a burst (100 users
+    sending /subscribe at once) queues instead of collecting 429s and losing replies.
+
+    Replies take a slot of ``rate`` per second in arrival order; a 429 (``retry_after``) pauses
+    every reply until it has passed. The delivery engine is told of each reply (``on_reply``)
+    and leaves it room, so replies go ahead of a broadcast running in the same process.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / max(1.0, rate)
+        self.clock = clock
+        self._next = 0.0
+        self._paused_until = 0.0
+
+    async def turn(self) -> None:
+        now = self.clock()
+        start = max(now, self._next, self._paused_until)
+        self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
 # The largest file the Bot API lets a bot download with getFile.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
@@ -352,6 +382,8 @@ class TelegramBot:
         tg = settings.telegram
         self.webhook_url = tg.webhook_url
         self.application = build_application(settings, webhook=bool(self.webhook_url))
+        # replies never carry allow_paid_broadcast: they are under the plain bot-wide limit
+        self.pacer = ReplyPacer(settings.delivery.telegram_global_per_second)
         self.ops = TelegramOps(self.application.bot)
         self.commands = Commands(
             store=store,
@@ -706,15 +738,20 @@ class TelegramBot:
             params["chat_id"] = chat_id
             if thread is not None:
                 params["message_thread_id"] = thread
-            try:
-                await send_message_json(self.application.bot, params)
-            except RetryAfter as e:
-                # a burst of replies into one chat: honour Telegram's wait once, if it is short
-                wait = _seconds(e.retry_after)
-                if wait > MAX_REPLY_RETRY_WAIT:
-                    raise
-                await asyncio.sleep(wait)
-                await send_message_json(self.application.bot, params)
+            first = time.monotonic()
+            while True:
+                await self.pacer.turn()
+                try:
+                    await send_message_json(self.application.bot, params)
+                    break
+                except RetryAfter as e:
+                    wait = _seconds(e.retry_after)
+                    if time.monotonic() + wait - first > MAX_REPLY_AGE:
+                        log.error(
+                            "reply to %s given up after %.0f s of flood control", chat_id, MAX_REPLY_AGE
+                        )
+                        raise
+                    self.pacer.pause(wait)
 
 
 def _in_chat(member: ChatMember) -> bool:
