@@ -138,3 +138,30 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_refused_slack_token_pauses_the_workspace_and_unsubscribes_nobody(store: Store, db_url: str) -> None:
+    from briefcast.store.records import ChatRef
+    from briefcast.testing.fake_slack import FakeSlack
+
+    ingest_sample(store)
+    with FakeSlack.in_thread() as sl:
+        for ch in ("C1", "C2", "C3"):
+            sl.add_channel(ch, ch.lower())
+            ref = ChatRef("slack", ch, workspace="T0FAKE")
+            store.upsert_chat(ref, kind="channel")
+            store.subscribe(ref, ["energy"], mode="publish")
+        env = briefcast_env(
+            db_url,
+            None,
+            SLACK_BOT_TOKEN="xoxb-revoked-0000",
+            SLACK_SIGNING_SECRET="s3cret",
+            BRIEFCAST_SLACK_API_URL=sl.api_url,
+        )
+        done = run(["push"], env, timeout=200)
+        # before issue #13: exit 0, failed=3 and every Slack subscription of the workspace deactivated
+        assert done.returncode == 1
+        assert "slack:T0FAKE: paused, the bot token is refused (invalid_auth)" in done.stderr
+        assert "xoxb-revoked-0000" not in done.stdout + done.stderr
+        assert len(store.active_subscriptions("slack")) == 3
+        assert sl.messages_in("C1") == []
