@@ -165,3 +165,30 @@ def test_refused_slack_token_pauses_the_workspace_and_unsubscribes_nobody(store:
         assert "xoxb-revoked-0000" not in done.stdout + done.stderr
         assert len(store.active_subscriptions("slack")) == 3
         assert sl.messages_in("C1") == []
+
+
+def test_sigkill_of_run_then_restart_resumes_within_seconds(store: Store, db_url: str) -> None:
+    """``briefcast run`` (bots + engine) SIGKILLed mid-broadcast and started again: the restarted
+    process takes the dead one's claims over at once (before issue #13: ~125 s later, when the
+    120 s lease lapsed)."""
+    with FakeTelegram.in_thread() as tg:
+        issue_id = _setup(store, tg)
+        env = briefcast_env(db_url, tg, BRIEFCAST_HTTP_PORT=str(_free_port()))
+        first = start(["run"], env)
+        outbox.enqueue_now(store.engine, issue_id, now=datetime.now(UTC))
+        try:
+            tg.wait_for_sync(lambda: len(tg.sent_messages) >= 40, timeout=90)
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+        assert outbox.count_by_status(store.engine, issue_id=issue_id)["claimed"] > 0
+        env["BRIEFCAST_HTTP_PORT"] = str(_free_port())
+        second = start(["run"], env)
+        try:
+            # well inside the 120 s claim lease: only liveness can explain the takeover
+            tg.wait_for_sync(lambda: {m.chat_id for m in tg.sent_messages} >= set(CHATS), timeout=60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=60)
+        assert second.returncode == 0
+        _assert_all_once(store, tg, issue_id)
