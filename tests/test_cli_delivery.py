@@ -105,7 +105,9 @@ def test_blocked_chat_is_deactivated_and_retry_failed(
     assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0
     fake.block(42)
     out = runner.invoke(app, ["--db", db_url, "push"])
-    assert out.exit_code == 0, out.output
+    # something was left undelivered: exit 1 with the reason (issue #13, it used to exit 0)
+    assert out.exit_code == 1, out.output
+    assert "failed=1: Forbidden: bot was blocked by the user" in out.stderr
     failed = runner.invoke(app, ["--db", db_url, "deliveries", "--status", "failed"]).stdout
     assert "blocked" in failed.lower()
     assert runner.invoke(app, ["--db", db_url, "subs", "list"]).stdout.strip() == "no active subscriptions"
@@ -134,3 +136,25 @@ def test_doctor_checks_the_token(runner: CliRunner, db_url: str, monkeypatch: py
     bad = runner.invoke(app, ["--db", db_url, "doctor"])
     assert bad.exit_code == 1
     assert "999:wrong" not in bad.output  # secrets never printed
+
+
+def test_operator_tools_are_honest(
+    runner: CliRunner, db_url: str, sample_md: Path, fake: FakeTelegram
+) -> None:
+    """Issue #13, case 11: attempts counted, ids validated, `subs remove` takes the listed id,
+    `doctor` checks the --db it is given."""
+    assert runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)]).exit_code == 0
+    bad = runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:abc", "energy"])
+    assert bad.exit_code == 2 and "'telegram:abc' is not a valid chat id" in bad.stderr
+    assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0
+    pushed = runner.invoke(app, ["--db", db_url, "push"])
+    assert pushed.exit_code == 0, pushed.output
+    sent = runner.invoke(app, ["--db", db_url, "deliveries", "--status", "sent"]).stdout
+    assert "attempts 1" in sent  # it was tried once (it said "attempts 0")
+    sub_id = runner.invoke(app, ["--db", db_url, "subs", "list"]).stdout.split()[0]
+    removed = runner.invoke(app, ["--db", db_url, "subs", "remove", sub_id])
+    assert removed.exit_code == 0 and f"subscription {sub_id} is now inactive" in removed.stdout
+    missing = runner.invoke(app, ["--db", db_url, "subs", "remove", "999"])
+    assert missing.exit_code == 1 and "there is no active subscription 999" in missing.stderr
+    doctor = runner.invoke(app, ["--db", "foo://bar", "doctor"])
+    assert doctor.exit_code == 1 and "database: cannot use foo://bar" in doctor.stdout

@@ -250,6 +250,8 @@ async def test_insight_latest_issue_search(commands: Commands, issue: StoredIssu
     assert sector.documents[0].title.startswith("🤖")
     missing = await commands.handle(private("issue", "1999-01-01"))
     assert "No issue matches" in missing.notice
+    huge = await commands.handle(private("issue", "9" * 23))  # an internal error before issue #13
+    assert "No issue matches" in huge.notice
     usage = await commands.handle(private("issue"))
     assert "Usage: /issue DATE|ID" in usage.notice
     found = await commands.handle(private("search", "储能"))

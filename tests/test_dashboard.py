@@ -167,6 +167,37 @@ async def test_overview_names_the_sending_worker(open_client: httpx.AsyncClient,
     assert "none</span> slack: no live sender" in page and "<code>worker-b2</code>" in page
 
 
+async def test_a_dead_worker_is_not_shown_as_sending(
+    open_client: httpx.AsyncClient, populated: Store
+) -> None:
+    """Issue #13, case 3: a stopped playground's lease (stamped 20 h ahead) showed it "sending"."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from briefcast.delivery import liveness, senders
+    from briefcast.store.tables import WorkerRow
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    liveness.register(populated.engine, "playground:1:x")
+    table = WorkerRow.__table__  # type: ignore[attr-defined]
+    with populated.engine.begin() as conn:
+        conn.execute(sa.update(table).values(pid=gone.pid, pid_start="1"))
+    far = datetime.now(UTC) + timedelta(hours=20)
+    assert senders.acquire(populated.engine, "telegram", "playground:1:x", now=far, ttl=timedelta(seconds=15))
+    page = (await open_client.get("/")).text
+    assert "sending</span> telegram" not in page
+    assert "stopped</span> worker <code>playground:1:x</code> stopped without handing back its work" in page
+    from briefcast.metrics import database_gauges
+
+    gauges = {name: values for name, _help, values in database_gauges(populated)}
+    assert dict(gauges["briefcast_workers"])[(("state", "dead"),)] == 1.0
+    assert all(v == 0.0 for _labels, v in gauges["briefcast_sender_lease"])
+
+
 async def test_non_loopback_requires_login(store: Store) -> None:
     settings = Settings(http_host="0.0.0.0", api_token=Secret(TOKEN))
     async with client_for(settings, store) as c:

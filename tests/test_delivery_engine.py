@@ -105,7 +105,7 @@ async def test_retry_after_is_honoured(store: Store, tg: FakeTelegram) -> None:
     assert len(calls) == 2
     assert calls[1].t - calls[0].t >= 1.0  # not before retry_after
     row = _rows(store)[sub]
-    assert row.status == "sent" and row.attempts == 1
+    assert row.status == "sent" and row.attempts == 2  # tries: the 429 and the one that worked
     assert engine.stats.rate_limited == 1
 
 
@@ -120,7 +120,7 @@ async def test_server_errors_are_retried_then_sent(store: Store, tg: FakeTelegra
     await _close(engine)
     assert len(tg.messages_to(4100)) == 1
     row = _rows(store)[sub]
-    assert row.status == "sent" and row.attempts == 2
+    assert row.status == "sent" and row.attempts == 3  # two 502s, then the send that worked
 
 
 async def test_max_attempts_dead_letters_with_reason(store: Store, tg: FakeTelegram) -> None:

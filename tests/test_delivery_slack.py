@@ -97,5 +97,10 @@ async def test_oauth_installs_post_with_each_workspace_token(store: Store) -> No
         + store.subscriptions_for_chat("slack", "C3", "T3")
     }
     assert by_chat["C1"].status == "sent"
-    assert by_chat["C2"].status == "failed" and by_chat["C2"].last_error == "invalid_auth"
+    # T2's token is refused: the bot's fault, not the channel's — T2 is paused, its row waits
+    # for the next probe and its subscription stays active (issue #13)
+    assert by_chat["C2"].status == "pending" and by_chat["C2"].last_error.startswith("paused: slack:T2")
+    assert by_chat["C2"].attempts == 0
+    assert store.subscriptions_for_chat("slack", "C2", "T2")[0].active
+    assert engine.stats.paused == {"slack:T2": "invalid_auth"}
     assert by_chat["C3"].status == "failed" and "no Slack installation" in by_chat["C3"].last_error

@@ -167,7 +167,10 @@ def test_telegram_classification() -> None:
 def test_slack_classification() -> None:
     r = classify_slack("ratelimited", status=429, retry_after=3)
     assert r.kind is FailureKind.RETRY_AFTER and r.retry_after == 3
-    for code in ("not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth"):
+    for code in ("not_in_channel", "channel_not_found", "is_archived"):
         assert classify_slack(code).kind is FailureKind.PERMANENT
+    # the bot's token, not the channel: pause, never deactivate (issue #13)
+    for code in ("account_inactive", "invalid_auth", "token_revoked", "not_authed", "missing_scope"):
+        assert classify_slack(code).kind is FailureKind.TOKEN
     assert classify_slack("invalid_blocks").kind is FailureKind.REJECTED
     assert classify_slack("internal_error", status=500).kind is FailureKind.TRANSIENT

@@ -89,6 +89,9 @@ async def test_post_markdown_duplicate_revision_and_get(
 
     r = await client.get("/api/issues/999999", headers=AUTH)
     assert r.status_code == 404 and "999999" in r.json()["error"]
+    huge = "9" * 23  # beyond BIGINT: an internal error before issue #13
+    r = await client.get(f"/api/issues/{huge}", headers=AUTH)
+    assert r.status_code == 404
     events = recent_events(store, source="api")
     assert [e.status for e in events] == ["revision", "duplicate", "new"]
 

@@ -532,3 +532,43 @@ def test_manifest_matches_the_app() -> None:
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+# ------------------------------------------------------------------ robustness (issue #13)
+
+
+async def test_malformed_bodies_get_400_or_401_never_500(h: Harness) -> None:
+    """The signature is checked on the raw bytes before anything is parsed."""
+    json_ct = "application/json"
+    for body in ('{"type": "event_callback",}', "[1,2,3]", '"just a string"'):
+        signed = await h.post(body, content_type=json_ct)
+        unsigned = await h.http.post("/slack/events", content=body, headers={"Content-Type": json_ct})
+        assert (signed.status_code, unsigned.status_code) == (400, 401), body
+    raw = b'{"type": "\xff\xfe"}'
+    headers = {**sign(raw.decode("latin-1"), SECRET), "Content-Type": json_ct}
+    not_utf8 = await h.http.post("/slack/events", content=raw, headers=headers)
+    assert not_utf8.status_code in (400, 401)
+    odd_ts = await h.http.post(
+        "/slack/events",
+        content="{}",
+        headers={"Content-Type": json_ct, "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+    )
+    assert odd_ts.status_code == 401
+
+
+async def test_a_huge_body_is_refused_before_it_is_read(h: Harness) -> None:
+    huge = "x" * (2 * 1024 * 1024)
+    response = await h.http.post("/slack/events", content=huge, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+async def test_a_slack_retry_of_the_same_event_is_answered_once(h: Harness) -> None:
+    envelope = h.fake.event(app_mention_event(USER, CHANNEL, f"<@{h.fake.bot_user_id}> energy"))
+    body = json.dumps(envelope)
+    first = await h.post(body, content_type="application/json")
+    retry_headers = {**sign(body, SECRET), "Content-Type": "application/json", "X-Slack-Retry-Num": "1"}
+    retry = await h.http.post("/slack/events", content=body, headers=retry_headers)
+    assert first.status_code == retry.status_code == 200
+    await h.fake.wait_for(lambda: h.fake.ephemerals)
+    await h.ask("help")  # everything before it has been handled
+    assert len(h.fake.ephemerals) == 1

@@ -357,3 +357,63 @@ async def test_replies_pass_tdlib(fake: FakeTelegram, bot: TelegramBot) -> None:
     welcome = fake.messages_to(OTHER)[0]
     assert welcome.plain.startswith("欢迎使用")
     assert welcome.reply_markup is not None and len(welcome.reply_markup["inline_keyboard"]) == 2
+
+
+async def test_an_unreadable_update_is_skipped_once_and_polling_goes_on(
+    fake: FakeTelegram, bot: TelegramBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #13: one update PTB cannot read (a ``from`` without ``is_bot``) stopped polling for
+    good, with the same CRITICAL line ~40 times a second."""
+    bad = msg(fake, None, "/help")
+    del bad["message"]["from"]["is_bot"]
+    with caplog.at_level("WARNING"):
+        bad_id = fake.push_update(bad)
+        answered = await ask(fake, msg(fake, None, "/help"), USER)  # a later update is answered
+    assert answered and bad_id > 0
+    skipped = [r for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(skipped) == 1 and skipped[0].levelname == "WARNING"
+    assert not [r for r in caplog.records if r.levelname == "CRITICAL"]
+    # Telegram is told to drop it (the next getUpdates asks past it), so a restart does not see it
+    await fake.wait_for(lambda: fake.pending_updates == 0)
+
+
+async def test_commands_are_read_from_the_text_as_clients_send_them(
+    fake: FakeTelegram, bot: TelegramBot, store: Store
+) -> None:
+    """Issue #13, case 10: no bot_command entity (Telegram's own ``/start`` example), an entity
+    that is not listed first, and ``@otherbot`` (ignored everywhere)."""
+    [help_reply] = await ask(fake, msg(fake, None, "/help", entities=[]), USER)
+    assert "/subscribe" in help_reply.plain and "Unknown command" not in help_reply.plain
+    later = [
+        {"offset": 11, "length": 6, "type": "bold"},
+        {"offset": 0, "length": 10, "type": "bot_command"},
+    ]
+    await ask(fake, msg(fake, None, "/subscribe energy", entities=[later[0], later[1]]), USER)
+    subs = store.subscriptions_for_chat("telegram", str(USER))
+    assert [s.sectors for s in subs if s.active] == [("energy",)]
+    before = len(fake.messages_to(USER))
+    fake.push_update(msg(fake, None, "/subscribe@otherbot ai"))
+    await barrier(fake, USER)
+    active = [s.sectors for s in store.subscriptions_for_chat("telegram", str(USER)) if s.active]
+    assert active == [("energy",)]  # another bot's command subscribed here before
+    assert len(fake.messages_to(USER)) == before + 1  # only the barrier's /help was answered
+
+
+async def test_a_flood_of_commands_gets_every_reply(store: Store) -> None:
+    """Issue #13, case 5: 100 users /subscribe at once under the 30/s limit: every subscription
+    was stored but only ~60 confirmations were sent (a 429 was retried once, then dropped)."""
+    users = list(range(910_000, 910_100))
+    async with FakeTelegram(bot_username=BOT) as fake:  # the real limits: 30 msg/s per bot
+        for u in users:
+            fake.add_user(u, f"U{u}", language_code="en")
+            fake.add_chat(u, "private")
+        settings = Settings(telegram=TelegramSettings(token=Secret(fake.token), api_url=fake.base_url))
+        bot = TelegramBot(settings, store)
+        await bot.start()
+        try:
+            fake.push_updates([fake.make_message_update(None, u, "/subscribe energy") for u in users])
+            await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=30)
+        finally:
+            await bot.stop()
+        assert all(len(fake.messages_to(u)) == 1 for u in users)
+    assert len(store.active_subscriptions("telegram")) == len(users)

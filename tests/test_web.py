@@ -97,6 +97,13 @@ async def test_webhook_route_checks_the_secret(fake: FakeTelegram, store: Store,
             assert fake.messages_to(USER) == []
             bad_json = await client.post("/telegram/webhook", content=b"{", headers={SECRET_HEADER: SECRET})
             assert bad_json.status_code == 400
+            # issue #13: a JSON array or string was a 500; a huge body was read whole
+            for odd in (b"[1,2,3]", b'"update"', b'{"update_id": "x"}', b"\xff\xfe"):
+                got = await client.post("/telegram/webhook", content=odd, headers={SECRET_HEADER: SECRET})
+                assert got.status_code == 400, odd
+            huge = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+            too_big = await client.post("/telegram/webhook", content=huge, headers={SECRET_HEADER: SECRET})
+            assert too_big.status_code == 413
             good = await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
             assert good.status_code == 200
         [reply] = await fake.wait_for(lambda: fake.messages_to(USER))

@@ -136,6 +136,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _is_token_error(exc: BaseException) -> bool:
+    """python-telegram-bot's ``InvalidToken`` (checked by name: the CLI does not import telegram)."""
+    return type(exc).__name__ == "InvalidToken" and type(exc).__module__.startswith("telegram")
+
+
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn expected exceptions into ``error: …`` on stderr and exit status 1."""
 
@@ -144,6 +149,12 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
+            if _is_token_error(exc) and not _debug():
+                # the library's message quotes the token: say what is wrong without it
+                raise fail(
+                    "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): it is revoked or mistyped; "
+                    "check it with `briefcast doctor`"
+                ) from None
             if _debug() or not (isinstance(exc, BriefcastError | OSError) or _is_db_error(exc)):
                 raise
             raise fail(error_message(exc)) from None
@@ -532,8 +543,14 @@ def push(
     sector: Annotated[str | None, typer.Option("--sector", help="Only subscribers of this sector.")] = None,
     to: Annotated[int | None, typer.Option("--to", help="Only this subscription id.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would receive it.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait out retries (an outage) and other workers."),
+    ] = 300.0,
 ) -> None:
-    """Enqueue an issue now, ignoring schedules, and deliver it in the foreground."""
+    """Enqueue an issue now, ignoring schedules, and deliver it in the foreground.
+
+    Exits 1, with one line per reason, when anything is left undelivered."""
     import asyncio
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -571,6 +588,9 @@ def push(
             def progress(stats: Any) -> None:
                 bar.update(task, completed=stats.finished)
 
+            def on_plan(total: int) -> None:
+                bar.update(task, total=total)
+
             try:
                 result = await ops.push(
                     settings,
@@ -580,6 +600,8 @@ def push(
                     sector=key,
                     to_subscription=to,
                     progress=progress,
+                    wait=wait,
+                    on_plan=on_plan,
                 )
             finally:
                 for t in transports.values():
@@ -594,6 +616,10 @@ def push(
             f"{platform}: a running worker ({owner}) holds the sender lease and delivers these; "
             f"follow them with `briefcast deliveries --issue {result.issue_id}`"
         )
+    for line in result.problems:
+        typer.echo(line, err=True)
+    if result.problems:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -674,15 +700,24 @@ app.add_typer(subs_app, name="subs")
 
 
 def _chat_ref(chat: str, thread: str | None) -> Any:
+    import re
+
     from briefcast.store.records import ChatRef
 
     platform, sep, rest = chat.partition(":")
+    usage = "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)"
     if not sep or platform not in ("telegram", "slack") or not rest:
-        raise fail(
-            "CHAT must be telegram:CHAT_ID or slack:TEAM/CHANNEL (e.g. telegram:-1001234, slack:T01/C02)",
-            code=2,
-        )
+        raise fail(usage, code=2)
     workspace, _, chat_id = rest.rpartition("/") if platform == "slack" else ("", "", rest)
+    # a Telegram chat id is an integer (or @channelusername); a Slack id is letters and digits
+    ok = (
+        re.fullmatch(r"-?\d{1,18}|@[A-Za-z][A-Za-z0-9_]{3,31}", chat_id)
+        if platform == "telegram"
+        else re.fullmatch(r"[A-Z0-9]{2,32}", chat_id)
+        and (not workspace or re.fullmatch(r"[A-Z0-9]{2,32}", workspace))
+    )
+    if not ok:
+        raise fail(f"{chat!r} is not a valid chat id; {usage}", code=2)
     return ChatRef(platform, chat_id, thread, workspace)
 
 
@@ -766,14 +801,24 @@ def subs_add(
 @friendly
 def subs_remove(
     ctx: typer.Context,
-    chat: Annotated[str, typer.Argument(help="telegram:CHAT_ID or slack:TEAM/CHANNEL")],
+    chat: Annotated[
+        str, typer.Argument(help="telegram:CHAT_ID, slack:TEAM/CHANNEL or the id `subs list` shows")
+    ],
     sectors: Annotated[list[str] | None, typer.Argument(help="Sectors (default: all).")] = None,
     thread: Annotated[str | None, typer.Option("--thread")] = None,
 ) -> None:
     """Unsubscribe a chat from some or all sectors."""
     from briefcast.delivery import ops
 
-    sub = ops.subs_remove(_ctx(ctx).open_store(), _chat_ref(chat, thread), sectors or None)
+    store = _ctx(ctx).open_store()
+    if chat.isdigit():  # the subscription id of `briefcast subs list`
+        found = next((s for s in ops.subs_list(store) if s.id == int(chat)), None)
+        if found is None:
+            raise fail(f"there is no active subscription {chat} (see `briefcast subs list`)")
+        ref = found.chat
+    else:
+        ref = _chat_ref(chat, thread)
+    sub = ops.subs_remove(store, ref, sectors or None)
     if sub is None:
         raise fail(f"{chat} has no subscription")
     state = "active: " + ",".join(sub.sectors) if sub.active else "inactive"
@@ -818,7 +863,11 @@ def doctor(ctx: typer.Context) -> None:
     from briefcast.doctor import doctor as run_checks
     from briefcast.doctor import format_results
 
-    if not format_results(run_checks(_ctx(ctx).settings), echo=typer.echo):
+    state = _ctx(ctx)
+    settings = state.settings
+    if state.db_url:  # --db is the database to check (it was ignored before)
+        settings = settings.model_copy(update={"database_url": state.db_url})
+    if not format_results(run_checks(settings), echo=typer.echo):
         raise typer.Exit(1)
 
 

@@ -250,10 +250,45 @@ class _client:
             await self.own.aclose()
 
 
+def check_delivery(settings: Settings) -> CheckResult:
+    """The delivery workers on this database: alive (heartbeat), dead, or paused on a token fault."""
+    from briefcast.delivery import liveness
+    from briefcast.store import db
+
+    try:
+        engine = db.create_engine(settings.database_url)
+    except Exception:
+        return CheckResult("delivery", "skip", "no database")
+    try:
+        workers = liveness.workers(engine)
+    except Exception:
+        return CheckResult("delivery", "skip", "the database has no worker table yet")
+    finally:
+        engine.dispose()
+    if not workers:
+        return CheckResult("delivery", "ok", "no delivery worker is running")
+    dead = [w.owner for w in workers if not w.alive]
+    paused = [f"{w.owner} {w.status}" for w in workers if w.alive and w.status]
+    if paused:
+        return CheckResult("delivery", "fail", "; ".join(paused))
+    if dead:
+        return CheckResult(
+            "delivery",
+            "warn",
+            f"stopped without handing back their work (taken over soon): {', '.join(dead)}",
+        )
+    return CheckResult(
+        "delivery", "ok", f"{len(workers)} worker(s) alive: {', '.join(w.owner for w in workers)}"
+    )
+
+
 async def run_checks(settings: Settings) -> list[CheckResult]:
     """Every check, in the order an operator fixes things: configuration, database, tokens."""
     results = check_configuration(settings)
-    results.append(await asyncio.to_thread(check_database, settings))
+    database = await asyncio.to_thread(check_database, settings)
+    results.append(database)
+    if database.status == "ok":
+        results.append(await asyncio.to_thread(check_delivery, settings))
     telegram, slack = await asyncio.gather(check_telegram(settings), check_slack(settings))
     return [*results, telegram, slack]
 

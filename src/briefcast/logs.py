@@ -20,6 +20,8 @@ import json
 import logging
 import re
 import sys
+import threading
+import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -166,7 +168,28 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
         root.removeHandler(old)
     handler = make_handler(settings, stream=stream)
     root.addHandler(handler)
+    install_excepthooks(Redactor(settings_secrets(settings)))
     root.setLevel(settings.log_level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return handler
+
+
+def install_excepthooks(redactor: Redactor) -> None:
+    """Redact the output paths that bypass logging: an uncaught exception's traceback (a library
+    that quotes the token, e.g. python-telegram-bot's ``InvalidToken: The token `…` was rejected``),
+    one in a thread, and warnings (routed through logging, hence through the redacting handler)."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        sys.stderr.write(redactor("".join(traceback.format_exception(exc_type, exc, tb))))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+        sys.stderr.write(redactor(f"Exception in thread {name}:\n{text}"))
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+    logging.captureWarnings(True)

@@ -158,13 +158,29 @@ def database_gauges(
                 .group_by(C.c.platform)
             ).all()
         )
-    from briefcast.delivery import senders
+    from briefcast.delivery import liveness, senders
 
+    try:
+        workers = liveness.workers(store.engine)
+    except Exception:  # a database without the worker table yet
+        workers = []
+    alive = {w.owner for w in workers if w.alive}
     leases: list[tuple[Labels, float]] = [
-        ((("platform", h.platform), ("owner", h.owner)), 1.0 if h.live(moment) else 0.0)
+        (
+            (("platform", h.platform), ("owner", h.owner)),
+            1.0 if h.live(moment) and (h.owner in alive or not workers) else 0.0,
+        )
         for h in senders.holders(store.engine)
     ]
+    states = {"alive": 0, "dead": 0, "paused": 0}
+    for w in workers:
+        states["dead" if not w.alive else "paused" if w.status else "alive"] += 1
     return [
+        (
+            "briefcast_workers",
+            "Delivery workers: alive (heartbeat), dead (not yet taken over), paused (token refused).",
+            [((("state", k),), float(v)) for k, v in states.items()],
+        ),
         (
             "briefcast_sender_lease",
             "1 while the owner worker holds the platform's sender lease (it alone sends), else 0.",

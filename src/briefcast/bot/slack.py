@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
 import re
 import time
@@ -61,13 +62,15 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request as HttpRequest
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
 from briefcast.bot.i18n import Lang, pick_language, t
+from briefcast.bot.inbound import BodyTooLarge, read_capped
 from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.briefing.model import ListBlock, ListItem, Paragraph, Run
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
@@ -86,6 +89,7 @@ PLATFORM = "slack"
 SLASH_COMMAND = "/briefing"
 PREFIX = "/briefing "
 EVENTS_PATH = "/slack/events"
+SEEN_EVENTS = 10_000  # event ids remembered to answer Slack's retries once
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -456,6 +460,8 @@ class SlackBot:
         self.oauth_stores: OAuthStores | None = None
         self.app = self._build_app(engine)
         self.http = AsyncSlackRequestHandler(self.app)
+        self._verifier = SignatureVerifier(sl.signing_secret.get() or "unused-in-socket-mode")
+        self._seen_events: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
         self._socket: AsyncSocketModeHandler | None = None
         self._locales: dict[str, tuple[str | None, float]] = {}
         self.started = False
@@ -550,7 +556,39 @@ class SlackBot:
         return out
 
     async def endpoint(self, request: HttpRequest) -> Response:
-        """bolt's Starlette adapter: signature check, dispatch, ack as the HTTP answer."""
+        """bolt's Starlette adapter: signature check, dispatch, ack as the HTTP answer.
+
+        ``POST /slack/events`` is guarded first: the body is capped (413) before it is read
+        whole, the signature is checked on the raw bytes (401) before anything is parsed, a body
+        that is not UTF-8 or not valid JSON is a 400, and a retry of an event already received
+        (``X-Slack-Retry-Num``, same ``event_id``) is acknowledged without handling it twice.
+        """
+        if request.method != "POST":
+            return await self.http.handle(request)
+        try:
+            body = await read_capped(request)
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            signed = self._verifier.is_valid_request(body, dict(request.headers))
+        except ValueError:  # X-Slack-Request-Timestamp: abc
+            signed = False
+        if not signed:
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            text = body.decode("utf-8")
+            data = json.loads(text) if "json" in request.headers.get("content-type", "") else None
+        except (UnicodeDecodeError, ValueError):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        if data is not None and not isinstance(data, dict):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        event_id = str(data.get("event_id") or "") if data else ""
+        if event_id:
+            if event_id in self._seen_events:
+                return Response(status_code=200, headers={"X-Slack-No-Retry": "1"})
+            self._seen_events[event_id] = None
+            while len(self._seen_events) > SEEN_EVENTS:
+                self._seen_events.pop(next(iter(self._seen_events)))
         return await self.http.handle(request)
 
     # -- language -------------------------------------------------------------

@@ -26,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -56,13 +58,14 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request, TopicError
+from briefcast.bot.inbound import BodyTooLarge, read_capped
 from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.bot.telegram_request import AiohttpRequest, send_message_json
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
@@ -84,7 +87,37 @@ ALLOWED_UPDATES: tuple[str, ...] = ("message", "channel_post", "callback_query",
 ANONYMOUS_ADMIN_ID = 1087968824
 TOAST_MAX = 200
 # Longest flood wait a chat reply waits out before giving up (the user can ask again).
-MAX_REPLY_RETRY_WAIT = 5.0
+# A command reply waits for its turn (Telegram's retry_after honoured, again and again) for at
+# most this long after it was first tried; only then is it given up, with an ERROR line.
+MAX_REPLY_AGE = 60.0
+
+
+class ReplyPacer:
+    """Paces this bot's command replies under the bot-wide flood limit, so a burst (100 users
+    sending /subscribe at once) queues instead of collecting 429s and losing replies.
+
+    Replies take a slot of ``rate`` per second in arrival order; a 429 (``retry_after``) pauses
+    every reply until it has passed. The delivery engine is told of each reply (``on_reply``)
+    and leaves it room, so replies go ahead of a broadcast running in the same process.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / max(1.0, rate)
+        self.clock = clock
+        self._next = 0.0
+        self._paused_until = 0.0
+
+    async def turn(self) -> None:
+        now = self.clock()
+        start = max(now, self._next, self._paused_until)
+        self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
 # The largest file the Bot API lets a bot download with getFile.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
@@ -97,6 +130,43 @@ def quiet_http_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class SkippingBot(ExtBot[None]):
+    """An ``ExtBot`` whose polling survives an update the library cannot read.
+
+    python-telegram-bot parses a whole ``getUpdates`` batch at once; one update it cannot read
+    (say a ``from`` without ``is_bot``) fails the batch, the offset never moves, and the same
+    batch comes back ~40 times a second for ever, restart or not. Here each update is checked on
+    its own: an unreadable one is skipped once, with one WARNING, and the next ``getUpdates``
+    asks past it, so Telegram drops it and every later update is answered.
+    """
+
+    _skip_to = 0
+
+    async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, *args, **kwargs)
+        if endpoint != "getUpdates" or not isinstance(result, list):
+            return result
+        readable = []
+        for raw in result:
+            try:
+                Update.de_json(raw, self)
+            except Exception as exc:
+                uid = raw.get("update_id") if isinstance(raw, dict) else None
+                if isinstance(uid, int):
+                    self._skip_to = max(self._skip_to, uid + 1)
+                log.warning(
+                    "skipping Telegram update %s: it cannot be read (%s: %s)", uid, type(exc).__name__, exc
+                )
+                continue
+            readable.append(raw)
+        return readable
+
+    async def get_updates(self, offset: int | None = None, *args: Any, **kwargs: Any) -> Any:
+        if self._skip_to and (offset is None or 0 <= offset < self._skip_to):
+            offset = self._skip_to
+        return await super().get_updates(offset, *args, **kwargs)
+
+
 def build_application(settings: Settings, *, webhook: bool) -> PtbApp:
     """Every ``Application.builder()`` choice in one place."""
     token = settings.telegram.token.get()
@@ -104,18 +174,20 @@ def build_application(settings: Settings, *, webhook: bool) -> PtbApp:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     # aiohttp under PTB and concurrent updates: with httpx and one update at a time, replies
     # queued behind each other at ~25 commands/s (docs/benchmarks.md, command latency).
-    builder = (
-        Application.builder()
-        .token(token)
-        .request(AiohttpRequest(connection_pool_size=256))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
-        .concurrent_updates(True)
-    )
+    base_url, base_file_url = "https://api.telegram.org/bot", "https://api.telegram.org/file/bot"
     api_url = settings.telegram.api_url.rstrip("/")
     if api_url:
-        builder = builder.base_url(api_url)
+        base_url = api_url
         if api_url.endswith("/bot"):
-            builder = builder.base_file_url(api_url[: -len("/bot")] + "/file/bot")
+            base_file_url = api_url[: -len("/bot")] + "/file/bot"
+    bot = SkippingBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        request=AiohttpRequest(connection_pool_size=256),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    )
+    builder = Application.builder().bot(bot).concurrent_updates(True)
     if webhook:
         builder = builder.updater(None)
     return builder.build()
@@ -264,13 +336,27 @@ def _request_from_message(message: Message, command: str, args: Sequence[str]) -
     )
 
 
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)")
+
+
+def parse_command(text: str) -> tuple[str, str, list[str]] | None:
+    """``"/Energy@Bot 08:00"`` -> ``("energy", "bot", ["08:00"])``; None if not a command.
+
+    Read from the text as Telegram clients send it, with or without a ``bot_command`` entity and
+    whatever the order of the entities (Telegram's own example ``/start`` has none).
+    """
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").lower(), text[match.end() :].split()
+
+
 def _command_of(message: Message) -> tuple[str, list[str]]:
-    """``"/Energy@Bot 08:00"`` -> ``("energy", ["08:00"])`` from the leading bot_command entity."""
-    text = message.text or ""
-    entity = message.entities[0] if message.entities else None
-    length = entity.length if entity is not None and entity.offset == 0 else len(text.split(maxsplit=1)[0])
-    name = text[1:length].split("@", 1)[0].lower()
-    return name, text[length:].split()
+    """``"/Energy@Bot 08:00"`` -> ``("energy", ["08:00"])``."""
+    parsed = parse_command(message.text or "")
+    if parsed is None:
+        return "", []
+    return parsed[0], parsed[2]
 
 
 class TelegramBot:
@@ -296,6 +382,9 @@ class TelegramBot:
         tg = settings.telegram
         self.webhook_url = tg.webhook_url
         self.application = build_application(settings, webhook=bool(self.webhook_url))
+        # replies never carry allow_paid_broadcast: they are under the plain bot-wide limit
+        # (5% under the limit: the platform judges arrival times, which jitter)
+        self.pacer = ReplyPacer(settings.delivery.telegram_global_per_second * 0.95)
         self.ops = TelegramOps(self.application.bot)
         self.commands = Commands(
             store=store,
@@ -339,19 +428,9 @@ class TelegramBot:
         app = self.application
         incoming = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
-        app.add_handler(CommandHandler(list(self.commands.command_names), self.on_command, filters=incoming))
-        # unknown /commands: answered in private, ignored in groups (probably another bot's)
-        app.add_handler(
-            MessageHandler(
-                filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_command
-            )
-        )
-        app.add_handler(
-            MessageHandler(
-                filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
-                self.on_text,
-            )
-        )
+        # Commands are read from the text (not from PTB's CommandHandler, which needs a leading
+        # bot_command entity): see on_message_text.
+        app.add_handler(MessageHandler(filters.TEXT & incoming, self.on_message_text))
         app.add_handler(
             MessageHandler(
                 filters.Document.ALL & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.on_document
@@ -416,10 +495,16 @@ class TelegramBot:
         if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             return JSONResponse({"ok": False, "error": "forbidden"}, status_code=403)
         try:
-            data = await request.json()
+            body = await read_capped(request)
+        except BodyTooLarge:
+            return JSONResponse({"ok": False, "error": "body too large"}, status_code=413)
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("an update is a JSON object with an integer update_id")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError) as e:
-            log.warning("webhook: unreadable update: %s", e)
+        except Exception as e:  # any unreadable body is the sender's problem: 400, never 500
+            log.warning("webhook: unreadable update: %s: %s", type(e).__name__, e)
             return JSONResponse({"ok": False, "error": "bad update"}, status_code=400)
         await self.application.update_queue.put(update)
         return JSONResponse({"ok": True})
@@ -434,6 +519,27 @@ class TelegramBot:
         name, args = _command_of(message)
         reply = await self.commands.handle(_request_from_message(message, name, args))
         await self.send(message, reply)
+
+    async def on_message_text(self, update: Update, context: Context) -> None:
+        """Text: a known ``/command`` anywhere; an unknown one only in private (in a group it is
+        probably another bot's); ``/cmd@otherbot`` never; plain text in private like a sector."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        parsed = parse_command(message.text)
+        private = message.chat.type == ChatType.PRIVATE and update.message is not None
+        if parsed is None:
+            if private and not message.text.startswith("/"):
+                await self.on_text(update, context)
+            elif private:
+                await self.on_command(update, context)  # "/ something": the usage hint
+            return
+        name, target, _ = parsed
+        own = (self.application.bot.username or "").lower()
+        if target and target != own:
+            return  # addressed to another bot, in any chat
+        if name in self.commands.command_names or private:
+            await self.on_command(update, context)
 
     async def on_text(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: a sector name answers like its command."""
@@ -633,15 +739,20 @@ class TelegramBot:
             params["chat_id"] = chat_id
             if thread is not None:
                 params["message_thread_id"] = thread
-            try:
-                await send_message_json(self.application.bot, params)
-            except RetryAfter as e:
-                # a burst of replies into one chat: honour Telegram's wait once, if it is short
-                wait = _seconds(e.retry_after)
-                if wait > MAX_REPLY_RETRY_WAIT:
-                    raise
-                await asyncio.sleep(wait)
-                await send_message_json(self.application.bot, params)
+            first = time.monotonic()
+            while True:
+                await self.pacer.turn()
+                try:
+                    await send_message_json(self.application.bot, params)
+                    break
+                except RetryAfter as e:
+                    wait = _seconds(e.retry_after)
+                    if time.monotonic() + wait - first > MAX_REPLY_AGE:
+                        log.error(
+                            "reply to %s given up after %.0f s of flood control", chat_id, MAX_REPLY_AGE
+                        )
+                        raise
+                    self.pacer.pause(wait)
 
 
 def _in_chat(member: ChatMember) -> bool:

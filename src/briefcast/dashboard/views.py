@@ -27,7 +27,7 @@ from briefcast.archive.urls import prefix as archive_prefix
 from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
-from briefcast.delivery import senders
+from briefcast.delivery import liveness, senders
 from briefcast.render.i18n import counted
 from briefcast.store import Store
 from briefcast.store.store import is_id
@@ -175,6 +175,7 @@ class Dashboard:
                 "counts": queries.delivery_counts(self.store),
                 "sources": sources_status(self.store),
                 "senders": senders.holders(self.store.engine),
+                "workers": _workers(self.store),
                 "now": datetime.now(UTC),
             }
 
@@ -385,3 +386,11 @@ def _count_by(values: Any) -> dict[str, int]:
     for v in values:
         out[v] = out.get(v, 0) + 1
     return dict(sorted(out.items()))
+
+
+def _workers(store: Any) -> list[liveness.Worker]:
+    """The delivery workers and their liveness (empty on a database without the worker table)."""
+    try:
+        return liveness.workers(store.engine)
+    except Exception:
+        return []

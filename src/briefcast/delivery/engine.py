@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from briefcast.archive.urls import issue_url
 from briefcast.config import Settings
-from briefcast.delivery import corrections, outbox, senders
+from briefcast.delivery import corrections, liveness, outbox, senders
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
@@ -75,6 +75,10 @@ class Target:
 PAID_BROADCAST_MIN_CONCURRENCY = 128
 # How often a standby engine checks whether the platform's sender lease came free.
 STANDBY_POLL = 1.0
+# A platform whose token is refused is probed again after 5 s, 10 s, ... up to 5 minutes.
+TOKEN_PROBE_FIRST = 5.0
+TOKEN_PROBE_MAX = 300.0
+PAUSED_PREFIX = outbox.PAUSED_PREFIX
 
 
 def worker_name() -> str:
@@ -127,6 +131,8 @@ class EngineStats:
     rate_limited: int = 0
     migrated: int = 0
     claimed: int = 0
+    # platform -> reason, for platforms paused on a bot-level (token) fault when the engine stopped
+    paused: dict[str, str] = field(default_factory=dict)
 
     @property
     def finished(self) -> int:
@@ -292,6 +298,13 @@ class DeliveryEngine:
         self._digests: _LRU = _LRU(1024)
         self._exhausted = False  # last claim found nothing due
         self._progress: Callable[[EngineStats], None] | None = None
+        self._deadline: float | None = None
+        self._heartbeat: liveness.Heartbeat | None = None
+        # Bot-level faults (a revoked or mistyped token): platform -> reason. Such a platform is
+        # paused (monotonic time of the next probe in ``_paused``), never its subscriptions.
+        self.faults: dict[str, str] = {}
+        self._paused: dict[str, float] = {}
+        self._fault_streak: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------ public
 
@@ -309,10 +322,17 @@ class DeliveryEngine:
         return await self._run(stop, drain_horizon=None, progress=progress)
 
     async def drain(
-        self, *, wait_retries: float = 0.0, progress: Callable[[EngineStats], None] | None = None
+        self,
+        *,
+        wait_retries: float = 0.0,
+        deadline: float | None = None,
+        progress: Callable[[EngineStats], None] | None = None,
     ) -> EngineStats:
-        """Deliver everything due now (and retries due within ``wait_retries`` s), then return."""
-        return await self._run(asyncio.Event(), drain_horizon=wait_retries, progress=progress)
+        """Deliver everything due now (and retries due within ``wait_retries`` s), then return;
+        ``deadline``: return after that many seconds at the latest (unsent claims handed back)."""
+        return await self._run(
+            asyncio.Event(), drain_horizon=wait_retries, progress=progress, deadline=deadline
+        )
 
     def note_reply(self, platform: str, chat_id: str, group: bool = False, workspace: str = "") -> None:
         """A message sent outside the engine with the same bot token (a command reply) used the
@@ -328,10 +348,15 @@ class DeliveryEngine:
         *,
         drain_horizon: float | None,
         progress: Callable[[EngineStats], None] | None,
+        deadline: float | None = None,
     ) -> EngineStats:
         self._stopping = False
         self._progress = progress
-        await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock())
+        self._deadline = None if deadline is None else self.monotonic() + deadline
+        self._heartbeat = liveness.Heartbeat(self.db, self.owner, self._status_text)
+        await asyncio.to_thread(self._heartbeat.start)
+        await asyncio.to_thread(liveness.reap, self.db)
+        await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
         await self._refresh_leases()
         tasks = [asyncio.create_task(self._dispatch(lane)) for lane in self._lanes.values()]
         writer = asyncio.create_task(self._writer())
@@ -362,20 +387,34 @@ class DeliveryEngine:
             unsent = list(self._held) + self._to_release
             self._to_release = []
             if unsent:
-                await asyncio.to_thread(outbox.release, self.db, self.owner, unsent, now=self.clock())
+                await asyncio.to_thread(outbox.release, self.db, self.owner, unsent, now=liveness.real_now())
                 self._held.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()
             await self._release_leases()
+            await asyncio.to_thread(self._heartbeat.stop)
+        self.stats.paused = dict(self.faults)
         return self.stats
 
     async def _claimer(self, drain_horizon: float | None) -> None:
         """Keep enough work claimed; in drain mode return once nothing is due or held."""
-        last_reclaim = self.monotonic()
+        last_reclaim = last_reap = self.monotonic()
         while not self._stopping:
+            if self._deadline is not None and self.monotonic() > self._deadline:
+                return  # push --wait: the deadline passed; what is left is reported
+            if self.monotonic() - last_reap >= liveness.REAP_EVERY:
+                last_reap = self.monotonic()
+                try:
+                    reaped = await asyncio.to_thread(liveness.reap, self.db)
+                except Exception:
+                    log.exception("checking for dead workers failed; retrying")
+                else:
+                    if reaped.owners:
+                        self._exhausted = False
+                        self._lease_signal.set()  # take a dead sender's lease now
             if self.monotonic() - last_reclaim > self.lease.total_seconds() / 2:
                 last_reclaim = self.monotonic()
-                await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock())
+                await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
             want = self._claim_room()
             got = 0
             if want > 0:
@@ -401,9 +440,12 @@ class DeliveryEngine:
                 if got == want:
                     continue
             if drain_horizon is not None and not self._held and not self._in_flight and not self._unrecorded:
-                if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=self.clock()):
+                if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now()):
                     continue
-                due = await asyncio.to_thread(outbox.next_due_at, self.db, platforms=self._served)
+                # rows put back on a token fault are not waited for: push reports the pause
+                due = await asyncio.to_thread(
+                    outbox.next_due_at, self.db, platforms=self._served, skip_paused=bool(self.faults)
+                )
                 if due is None:
                     return
                 wait = (due - self.clock()).total_seconds()
@@ -436,6 +478,7 @@ class DeliveryEngine:
             self.owner,
             now=self.clock(),
             lease=self.lease,
+            lease_now=liveness.real_now(),
             limit=limit,
             # no filter (a cheaper query) when every platform is ours
             platforms=None if set(leased) >= set(outbox.PLATFORMS) else leased,
@@ -464,6 +507,9 @@ class DeliveryEngine:
     def _prepare(self, row: Claimed) -> _Item | Outcome:
         if not row.active:
             return self._final(row, Action.SKIPPED, f"subscription inactive: {row.reason}".rstrip(": "))
+        paused = self._paused_for(row)
+        if paused is not None:  # its token is refused: back to the queue until the next probe
+            return self._paused_outcome(row, row.attempts, paused)
         quiet = self._quiet(row)
         if quiet is not None:
             return quiet
@@ -633,13 +679,17 @@ class DeliveryEngine:
                 item, lane, SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}")
             )
         else:
+            if self._fault_streak:
+                self._token_ok(self._fault_key(item.row))
             item.parts_sent += 1
             item.message_ids.append(message_id)
             self.stats.parts_sent += 1
             last = item.parts_sent >= len(item.parts)
             outcome = Outcome(
                 item.id, Action.SENT if last else Action.PROGRESS, parts_total=len(item.parts),
-                parts_sent=item.parts_sent, message_ids=tuple(item.message_ids), attempts=item.attempts,
+                parts_sent=item.parts_sent, message_ids=tuple(item.message_ids),
+                # attempts counts tries: the failed ones and, once sent, the one that worked
+                attempts=item.attempts + 1 if last else item.attempts,
                 detail=tuple(item.detail) if item.row.kind == "correction" else None,
             )  # fmt: skip
         if outcome is None:  # migrated: retried at once, nothing to record
@@ -670,6 +720,14 @@ class DeliveryEngine:
                 row.platform, (row.platform, row.workspace, e.new_chat_id), item.limit.group
             )
             return None
+        if e.kind is FailureKind.TOKEN:
+            # the bot's fault, not the chat's: no attempt is used up, the subscription is kept
+            item.attempts -= 1
+            key = self._fault_key(row)
+            self._token_fault(key, row.platform, e.reason)
+            out = self._paused_outcome(row, item.attempts, key)
+            out.parts_sent, out.message_ids = item.parts_sent, tuple(item.message_ids)
+            return out
         if e.kind is FailureKind.PERMANENT:
             self.stats.deactivated += 1
             thread_only = bool(row.thread_id) and any(w in e.reason.lower() for w in ("thread", "topic"))
@@ -756,7 +814,74 @@ class DeliveryEngine:
 
     def _sending_platforms(self) -> tuple[str, ...]:
         now = self.monotonic()
-        return tuple(p for p, deadline in self._leased.items() if deadline > now)
+        return tuple(
+            p for p, deadline in self._leased.items() if deadline > now and self._paused.get(p, 0.0) <= now
+        )
+
+    def _status_text(self) -> str:
+        """Stored with each heartbeat: the platforms paused on a token fault (dashboard, doctor)."""
+        return "; ".join(f"paused {p}: {why}" for p, why in sorted(self.faults.items()))
+
+    def _token_fault(self, key: str, platform: str, reason: str) -> float:
+        """The bot's token was refused. ``key`` is ``telegram``, ``slack`` or ``slack:TEAM`` (one
+        workspace's installation token): every chat behind it would fail alike, so that key is
+        paused (not its subscriptions), its queued rows are put back for later, and it is probed
+        again with backoff. Returns the pause (s)."""
+        now = self.monotonic()
+        if self._paused.get(key, 0.0) > now:
+            return self._paused[key] - now  # already paused by another send in flight
+        streak = self._fault_streak.get(key, 0)
+        pause = float(min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak))
+        self._fault_streak[key] = streak + 1
+        if key not in self.faults:
+            log.error(
+                "%s refused the bot token (%s): sending there is paused, no subscription is "
+                "changed; probing again in %.0f s",
+                key,
+                reason,
+                pause,
+            )
+        self.faults[key] = reason
+        self._paused[key] = now + pause
+        lane = self._lanes[platform]
+        keep = []
+        for entry in lane.heap:
+            item = entry[2]
+            if item.in_flight or self._fault_key(item.row) != key:
+                keep.append(entry)
+            else:
+                self._held.pop(item.id, None)
+                self._queue_result(self._paused_outcome(item.row, item.attempts, key), None)
+        heapq.heapify(keep)
+        lane.heap = keep
+        return pause
+
+    @staticmethod
+    def _fault_key(row: Claimed) -> str:
+        return f"slack:{row.workspace}" if row.platform == "slack" and row.workspace else row.platform
+
+    def _paused_for(self, row: Claimed) -> str | None:
+        now = self.monotonic()
+        for key in (row.platform, self._fault_key(row)):
+            if self._paused.get(key, 0.0) > now:
+                return key
+        return None
+
+    def _paused_outcome(self, row: Claimed, attempts: int, key: str) -> Outcome:
+        wait = max(0.0, self._paused.get(key, 0.0) - self.monotonic())
+        return Outcome(
+            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
+            message_ids=row.message_ids, attempts=attempts,
+            error=f"{PAUSED_PREFIX} {key} refused the bot token ({self.faults.get(key, '')})",
+            next_attempt_at=self.clock() + timedelta(seconds=wait),
+        )  # fmt: skip
+
+    def _token_ok(self, key: str) -> None:
+        if key in self.faults:
+            log.warning("%s accepts the bot token again: sending resumes", key)
+            self.faults.pop(key, None)
+        self._paused.pop(key, None)
+        self._fault_streak.pop(key, None)
 
     def _standing_by(self) -> bool:
         """True while another worker holds the sender lease of one of our platforms."""
@@ -768,7 +893,12 @@ class DeliveryEngine:
             started = self.monotonic()
             try:
                 held = await asyncio.to_thread(
-                    senders.acquire, self.db, platform, self.owner, now=self.clock(), ttl=self.sender_ttl
+                    senders.acquire,
+                    self.db,
+                    platform,
+                    self.owner,
+                    now=liveness.real_now(),
+                    ttl=self.sender_ttl,
                 )
             except Exception:
                 # The database is away: keep sending while our last renewal is still valid.
@@ -816,14 +946,16 @@ class DeliveryEngine:
             if self._to_release:
                 ids, self._to_release = self._to_release, []
                 try:
-                    await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=self.clock())
+                    await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=liveness.real_now())
                 except Exception:
                     log.exception("handing %d deliveries back failed (their lease will lapse)", len(ids))
 
     async def _release_leases(self) -> None:
         for platform in list(self._leased):
             try:
-                await asyncio.to_thread(senders.release, self.db, platform, self.owner, now=self.clock())
+                await asyncio.to_thread(
+                    senders.release, self.db, platform, self.owner, now=liveness.real_now()
+                )
             except Exception:
                 log.exception("giving the %s sender lease back failed (it will lapse)", platform)
         self._leased.clear()
@@ -837,7 +969,7 @@ class DeliveryEngine:
             if ids:
                 try:
                     await asyncio.to_thread(
-                        outbox.renew, self.db, self.owner, ids, until=self.clock() + self.lease
+                        outbox.renew, self.db, self.owner, ids, until=liveness.real_now() + self.lease
                     )
                 except Exception:
                     log.exception("lease renewal failed")

@@ -18,6 +18,7 @@ class FailureKind(enum.Enum):
     PERMANENT = "permanent"  # the chat is gone for us (blocked, kicked, not found...): deactivate
     MIGRATED = "migrated"  # Telegram group became a supergroup: follow ``new_chat_id`` and retry
     REJECTED = "rejected"  # this payload will never be accepted (bad entities...): dead letter, keep sub
+    TOKEN = "token"  # the bot's token is refused (revoked, mistyped): pause the platform, keep every sub
 
 
 class SendError(Exception):
@@ -67,15 +68,17 @@ SLACK_PERMANENT = frozenset(
         "not_in_channel",
         "channel_not_found",
         "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "token_revoked",
-        "not_authed",
         "team_access_not_granted",
         "restricted_action",
         "ekm_access_denied",
         "org_login_required",
     }
+)
+
+# Slack codes that mean the bot's token is refused: every channel of the workspace fails alike, so
+# this is the bot's fault, not the channel's. Sending pauses; no subscription is touched.
+SLACK_TOKEN = frozenset(
+    {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed", "missing_scope"}
 )
 
 # Slack codes that are about the payload, not the channel.
@@ -105,6 +108,9 @@ def classify_telegram(
         seconds = float(retry_after) if isinstance(retry_after, int | float | str) else 1.0
         return SendError(FailureKind.RETRY_AFTER, desc, retry_after=seconds)
     low = desc.lower()
+    if status in (401, 404) and "chat" not in low:
+        # 401 Unauthorized: the token is revoked or mistyped; 404 Not Found: no bot has this token
+        return SendError(FailureKind.TOKEN, desc)
     if status == 403 or any(p in low for p in TELEGRAM_PERMANENT):
         return SendError(FailureKind.PERMANENT, desc)
     if status == 400:
@@ -117,6 +123,8 @@ def classify_slack(error: str, *, status: int = 200, retry_after: float | None =
     code = error or f"http_{status}"
     if status == 429 or code in ("ratelimited", "rate_limited"):
         return SendError(FailureKind.RETRY_AFTER, code, retry_after=retry_after if retry_after else 1.0)
+    if code in SLACK_TOKEN:
+        return SendError(FailureKind.TOKEN, code)
     if code in SLACK_PERMANENT:
         return SendError(FailureKind.PERMANENT, code)
     if code in SLACK_REJECTED:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from briefcast.config import Settings
-from briefcast.delivery import outbox, senders
+from briefcast.delivery import liveness, outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats, Transport
 from briefcast.errors import BriefcastError
 from briefcast.store import Store
@@ -41,6 +41,17 @@ class PushResult:
     counts: dict[str, int] = field(default_factory=dict)
     # Platforms another running worker was sending for (its sender lease): it delivers them.
     delivered_by: dict[str, str] = field(default_factory=dict)
+    # One line per reason something of this push is left undelivered (empty: all delivered).
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Deliveries of the pushed subscriptions (the progress bar's total)."""
+        return len(self.planned)
+
+
+# How long ``briefcast push`` waits, by default, for retries (an outage) and other workers.
+PUSH_WAIT_SECONDS = 300.0
 
 
 def _now() -> datetime:
@@ -77,6 +88,8 @@ async def push(
     to_subscription: int | None = None,
     dry_run: bool = False,
     progress: Callable[[EngineStats], None] | None = None,
+    wait: float = PUSH_WAIT_SECONDS,
+    on_plan: Callable[[int], None] | None = None,
 ) -> PushResult:
     """Enqueue an issue now (ignoring schedules) and deliver it in the foreground.
 
@@ -99,18 +112,65 @@ async def push(
     if dry_run:
         return PushResult(issue.id, 0, planned)
     ids = [p.subscription_id for p in planned]
+    if on_plan is not None:
+        on_plan(len(planned))
     enqueued = outbox.enqueue_now(store.engine, issue.id, now=_now(), subscription_ids=ids) if ids else 0
     engine = DeliveryEngine(settings, store, transports)
-    stats = await engine.drain(progress=progress)
+    # Waits out retries (a platform outage) and the queue's other workers, up to ``wait`` s.
+    stats = await engine.drain(wait_retries=wait, deadline=wait, progress=progress)
     now = _now()
+    live = liveness.live_owners(store.engine)
     others = {
         lease.platform: lease.owner
         for lease in senders.holders(store.engine)
-        if lease.live(now) and lease.owner != engine.owner and lease.platform in transports
+        if lease.live(now)
+        and lease.owner != engine.owner
+        and lease.platform in transports
+        and lease.owner in live
     }
-    return PushResult(
-        issue.id, enqueued, planned, stats, outbox.count_by_status(store.engine, issue_id=issue.id), others
-    )
+    counts = outbox.count_by_status(store.engine, issue_id=issue.id)
+    result = PushResult(issue.id, enqueued, planned, stats, counts, others)
+    result.problems = _problems(store, issue.id, ids, stats, others, wait)
+    return result
+
+
+def _problems(
+    store: Store,
+    issue_id: int,
+    sub_ids: Sequence[int],
+    stats: EngineStats,
+    others: Mapping[str, str],
+    wait: float,
+) -> list[str]:
+    """One line per kind of reason the pushed subscriptions did not all get the issue."""
+    wanted = set(sub_ids)
+    rows = [
+        d
+        for d in outbox.list_deliveries(store.engine, issue_id=issue_id, limit=None)
+        if d.subscription_id in wanted
+    ]
+    out: list[str] = []
+    for platform, why in sorted(stats.paused.items()):
+        out.append(
+            f"{platform}: paused, the bot token is refused ({why}); no subscription was changed — "
+            "fix the token, then run push again"
+        )
+    failed: dict[str, int] = {}
+    for d in rows:
+        if d.status == outbox.FAILED:
+            key = d.last_error.split(":", 1)[0] if d.last_error.startswith("gave up") else d.last_error
+            failed[key or "unknown error"] = failed.get(key or "unknown error", 0) + 1
+    for why, n in sorted(failed.items(), key=lambda kv: -kv[1]):
+        out.append(f"failed={n}: {why} (see `briefcast deliveries --status failed --issue {issue_id}`)")
+    waiting = [d for d in rows if d.status in (outbox.PENDING, outbox.CLAIMED)]
+    if waiting and not others and not stats.paused:
+        last = next((d.last_error for d in waiting if d.last_error), "")
+        tail = f"; last error: {last}" if last else ""
+        out.append(
+            f"pending={len(waiting)}: not delivered within --wait {wait:.0f} s{tail}; "
+            "a running worker or the next push delivers them"
+        )
+    return out
 
 
 def list_deliveries(

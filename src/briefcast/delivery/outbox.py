@@ -48,6 +48,8 @@ I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
 PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
 STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
 PLATFORMS = ("telegram", "slack")
+# ``last_error`` of a row put back because the bot's token is refused (not a delivery attempt).
+PAUSED_PREFIX = "paused:"
 
 
 # --------------------------------------------------------------------------------------------- enqueue
@@ -273,13 +275,17 @@ def claim(
     lease: timedelta,
     limit: int,
     platforms: Sequence[str] | None = None,
+    lease_now: datetime | None = None,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due pending deliveries for ``owner`` until ``now + lease``.
+    """Claim up to ``limit`` due pending deliveries for ``owner`` until ``lease_now + lease``.
 
-    ``platforms`` restricts the claim to subscriptions on those platforms (a worker without a
-    Slack token must not take Slack rows).
+    ``now`` decides what is due (a test's or the playground's clock may be ahead); the lease is
+    always stamped from ``lease_now``, the real clock by default, so a lease written on a shifted
+    clock can never outlive its owner by hours. ``platforms`` restricts the claim to
+    subscriptions on those platforms (a worker without a Slack token must not take Slack rows).
     """
     now = as_utc(now)
+    lease_from = as_utc(lease_now) if lease_now is not None else datetime.now(UTC)
     conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
     if platforms is not None:
         # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
@@ -296,7 +302,7 @@ def claim(
     stmt = (
         sa.update(D)
         .where(D.c.id.in_(due.scalar_subquery()))
-        .values(status=CLAIMED, lease_owner=owner, lease_until=now + lease, updated_at=now)
+        .values(status=CLAIMED, lease_owner=owner, lease_until=lease_from + lease, updated_at=now)
         .returning(
             D.c.id,
             D.c.issue_id,
@@ -717,16 +723,19 @@ def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) 
     return int(res.rowcount or 0)
 
 
-def next_due_at(engine: Engine, *, platforms: Sequence[str] | None = None) -> datetime | None:
+def next_due_at(
+    engine: Engine, *, platforms: Sequence[str] | None = None, skip_paused: bool = False
+) -> datetime | None:
     """When the next queued work becomes due: a pending retry, or an expired lease to reclaim.
 
     ``platforms``: only deliveries to those platforms count (a Telegram-only worker draining the
     queue must not wait for Slack rows it can never send).
     """
     on: Conds = [] if platforms is None else [_on_platforms(platforms)]
+    waiting: Conds = [~D.c.last_error.startswith(PAUSED_PREFIX)] if skip_paused else []
     with engine.connect() as conn:
         pending = conn.execute(
-            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on)
+            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on, *waiting)
         ).scalar()
         leased = conn.execute(
             sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED, *on)

@@ -64,10 +64,11 @@ class TelegramTransport:
 
         self.paid_broadcast = paid_broadcast
         # aiohttp under PTB: httpx cost ~4 ms CPU per send at this concurrency (docs/benchmarks.md)
-        kwargs: dict[str, Any] = {
-            "request": AiohttpRequest(connection_pool_size=concurrency + 4, read_timeout=timeout),
-            "get_updates_request": AiohttpRequest(connection_pool_size=1),
-        }
+        self._requests = (
+            AiohttpRequest(connection_pool_size=concurrency + 4, read_timeout=timeout),
+            AiohttpRequest(connection_pool_size=1),
+        )
+        kwargs: dict[str, Any] = {"request": self._requests[0], "get_updates_request": self._requests[1]}
         if base_url:
             kwargs["base_url"] = base_url
         self.bot = Bot(token, **kwargs)
@@ -116,6 +117,10 @@ class TelegramTransport:
 
     async def close(self) -> None:
         await self.bot.shutdown()
+        # Bot.shutdown() does nothing for a bot that was never initialize()d (the engine never
+        # calls getMe): close the aiohttp sessions ourselves ("Unclosed client session" otherwise).
+        for request in self._requests:
+            await request.shutdown()
 
 
 def _is_int(value: str) -> bool:
@@ -148,9 +153,10 @@ def _telegram_error(e: Exception) -> SendError:
         return SendError(FailureKind.PERMANENT, e.message)
     if isinstance(e, tg.BadRequest):
         return classify_telegram(400, e.message)
-    if isinstance(e, tg.InvalidToken):
-        # Our configuration, not the subscriber: retry later, never deactivate anyone for it.
-        return SendError(FailureKind.TRANSIENT, f"invalid bot token: {e.message}")
+    if isinstance(e, tg.InvalidToken | tg.EndPointNotFound):
+        # Our configuration, not the subscriber: pause and probe, never deactivate anyone for it
+        # (the message is ours: the library's may quote the token).
+        return SendError(FailureKind.TOKEN, "Unauthorized: the bot token was refused")
     if isinstance(e, tg.TimedOut):
         return SendError(FailureKind.TRANSIENT, f"timed out: {e.message}")
     if isinstance(e, tg.TelegramError):  # NetworkError (5xx, connection), Conflict, ...

@@ -193,6 +193,27 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
 
 
+class WorkerRow(SQLModel, table=True):
+    """A live delivery engine (``briefcast run/worker/push``): who it is and its last heartbeat.
+
+    Another process frees the claims and the sender lease of an owner whose process is gone
+    (same host: PID, boot id, pid namespace, start time) or whose heartbeat lapsed; see
+    briefcast.delivery.liveness. ``status`` lists its bot-level faults (a paused platform).
+    """
+
+    __tablename__ = "worker"
+
+    owner: str = Field(primary_key=True, max_length=128)
+    host: str = Field(max_length=128)
+    pid: int
+    boot_id: str = Field(max_length=64)
+    pid_ns: str = Field(max_length=64)
+    pid_start: str = Field(max_length=32)
+    started_at: datetime = _ts()
+    heartbeat_at: datetime = _ts()
+    status: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
+
+
 class SenderLeaseRow(SQLModel, table=True):
     """Which worker may send to a platform right now (one sender per bot token; the others stand by).
 
