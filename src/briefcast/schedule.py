@@ -133,13 +133,29 @@ class Scheduler:
         self._aps: Any = None
         self._lock = asyncio.Lock()
 
+    def _waker(self) -> Callable[[int], None] | None:
+        """For the enqueue thread: wake the engine (on this loop) after each committed batch, so the
+        first messages of a large slot leave while the rest is still being enqueued."""
+        engine = self.engine
+        if engine is None:
+            return None
+        loop = asyncio.get_running_loop()
+
+        def woke(_: int) -> None:
+            if not loop.is_closed():  # a worker stopping while a slot is still being enqueued
+                loop.call_soon_threadsafe(engine.wake)
+
+        return woke
+
     async def tick(self) -> int:
         """Enqueue every due delivery (idempotent); returns how many rows were inserted."""
         from briefcast.delivery import outbox
 
         async with self._lock:
             now = self.clock()
-            result = await asyncio.to_thread(outbox.enqueue_due, self.store.engine, now=now, grace=self.grace)
+            result = await asyncio.to_thread(
+                outbox.enqueue_due, self.store.engine, now=now, grace=self.grace, on_batch=self._waker()
+            )
         if result.pending and self.engine is not None:
             self.engine.wake()
         if result.pending or result.skipped:
@@ -155,7 +171,12 @@ class Scheduler:
         async with self._lock:
             now = self.clock()
             result = await asyncio.to_thread(
-                outbox.enqueue_due, self.store.engine, now=now, grace=self.grace, issue_id=issue_id
+                outbox.enqueue_due,
+                self.store.engine,
+                now=now,
+                grace=self.grace,
+                issue_id=issue_id,
+                on_batch=self._waker(),
             )
         if result.pending and self.engine is not None:
             self.engine.wake()

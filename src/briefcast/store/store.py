@@ -1032,15 +1032,21 @@ class Store:
     def enqueue_delivery(
         self, issue_id: int, subscription_id: int, *, next_attempt_at: datetime | None = None
     ) -> DeliveryRecord:
-        """The outbox row for (issue, subscription), created ``pending`` if missing (idempotent)."""
+        """The outbox row for (issue, subscription), created ``pending`` if missing (idempotent).
+
+        One row per issue identity: if the subscription already has another revision of this
+        issue, that row is returned and nothing is inserted (nobody gets the same issue twice).
+        """
         stamp = now()
         with self._write() as s:
+            identity = s.exec(select(IssueRow.identity).where(IssueRow.id == issue_id)).one()
             self._insert_ignore(
                 s,
                 _table("delivery"),
                 {
                     "issue_id": issue_id,
                     "subscription_id": subscription_id,
+                    "identity": identity,
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": next_attempt_at or stamp,
@@ -1057,7 +1063,7 @@ class Store:
             )
             row = s.exec(
                 select(DeliveryRow).where(
-                    DeliveryRow.issue_id == issue_id, DeliveryRow.subscription_id == subscription_id
+                    DeliveryRow.identity == identity, DeliveryRow.subscription_id == subscription_id
                 )
             ).one()
             return _delivery_record(row)

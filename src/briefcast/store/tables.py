@@ -146,6 +146,9 @@ class DeliveryRow(SQLModel, table=True):
     __tablename__ = "delivery"
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "subscription_id", name="uq_delivery_issue_subscription"),
+        # one delivery per issue identity, whatever the revision (revision 0008): the enqueue paths
+        # rely on it (INSERT ... ON CONFLICT DO NOTHING), and a corrected revision is not re-sent
+        sa.UniqueConstraint("subscription_id", "identity", name="uq_delivery_subscription_identity"),
         # id too: claims order by (next_attempt_at, id), so PostgreSQL reads the index in order
         # instead of sorting every pending row before its LIMIT (revision 0002)
         sa.Index("ix_delivery_status_next_id", "status", "next_attempt_at", "id"),
@@ -154,6 +157,7 @@ class DeliveryRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     issue_id: int = Field(sa_column_args=[sa.ForeignKey("issue.id", ondelete="CASCADE")])
     subscription_id: int = Field(sa_column_args=[sa.ForeignKey("subscription.id", ondelete="CASCADE")])
+    identity: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|skipped
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)
