@@ -58,6 +58,8 @@ NAMES = (
     "memory_100k",
     "crash_recovery",
     "scheduler_first_message",
+    "slot_cost_curve",
+    "slot_1m",
 )
 
 

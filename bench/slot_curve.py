@@ -14,6 +14,7 @@ the target is ≤ 1.5. Run it directly for one size: ``python -m bench.slot_curv
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -90,7 +91,7 @@ def measure(kind: str, n: int, workdir: Path) -> dict[str, Any]:
 def growth(rows: list[dict[str, Any]], key: str) -> float:
     """Worst step of (time ratio / size ratio) along the curve."""
     worst = 0.0
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         ratio = (b[key] / max(a[key], 1e-6)) / (b["subscriptions"] / a["subscriptions"])
         worst = max(worst, ratio)
     return worst

@@ -85,10 +85,10 @@ def _candidates(conn: sa.Connection, conds: Conds) -> array[int]:
     the pass touches one batch of these by primary key, so no plan depends on table statistics.
     """
     out: array[int] = array("q")
-    result = conn.execution_options(yield_per=20_000).execute(
-        sa.select(S.c.id).where(*conds).order_by(S.c.id)
-    )
-    for part in result.partitions():
+    # A server-side cursor on PostgreSQL (psycopg would buffer the whole result); sqlite3 streams.
+    opts = {"stream_results": True} if conn.dialect.name == "postgresql" else {}
+    result = conn.execution_options(**opts).execute(sa.select(S.c.id).where(*conds).order_by(S.c.id))
+    while part := result.fetchmany(20_000):
         out.extend(int(r[0]) for r in part)
     return out
 
@@ -118,14 +118,15 @@ def _insert_batch(
     empty_json: Any = (
         sa.cast(sa.literal("[]"), D.c.message_ids.type) if dialect == "postgresql" else sa.literal("[]")
     )
+    platform = sa.select(C.c.platform).where(C.c.id == S.c.chat_id).scalar_subquery()
     src = sa.select(
-        sa.literal(issue_id), S.c.id, sa.literal(identity), sa.literal(status), sa.literal(0),
+        sa.literal(issue_id), S.c.id, sa.literal(identity), platform, sa.literal(status), sa.literal(0),
         sa.literal(now, ts), sa.literal(""), sa.literal(0), sa.literal(0), empty_json, sa.literal(error),
         sa.literal(now, ts), sa.literal(now, ts),
     ).where(*conds)  # fmt: skip
     cols = [
-        "issue_id", "subscription_id", "identity", "status", "attempts", "next_attempt_at", "lease_owner",
-        "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
+        "issue_id", "subscription_id", "identity", "platform", "status", "attempts", "next_attempt_at",
+        "lease_owner", "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
     ]  # fmt: skip
     ins: Any
     if dialect == "postgresql":

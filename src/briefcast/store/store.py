@@ -1040,6 +1040,11 @@ class Store:
         stamp = now()
         with self._write() as s:
             identity = s.exec(select(IssueRow.identity).where(IssueRow.id == issue_id)).one()
+            platform = s.exec(
+                select(ChatRow.platform)
+                .join(SubscriptionRow, col(SubscriptionRow.chat_id) == ChatRow.id)
+                .where(SubscriptionRow.id == subscription_id)
+            ).one()
             self._insert_ignore(
                 s,
                 _table("delivery"),
@@ -1047,6 +1052,7 @@ class Store:
                     "issue_id": issue_id,
                     "subscription_id": subscription_id,
                     "identity": identity,
+                    "platform": platform,
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": next_attempt_at or stamp,

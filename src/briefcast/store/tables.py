@@ -157,7 +157,10 @@ class DeliveryRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     issue_id: int = Field(sa_column_args=[sa.ForeignKey("issue.id", ondelete="CASCADE")])
     subscription_id: int = Field(sa_column_args=[sa.ForeignKey("subscription.id", ondelete="CASCADE")])
+    # revision 0008: the issue's identity (one delivery per subscription and identity) and the
+    # chat's platform, copied at enqueue so the dashboard and /metrics count without joins
     identity: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    platform: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|skipped
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)
