@@ -266,3 +266,34 @@ def test_migration_0008_backfills_identity_and_platform_and_keeps_old_revision_r
         assert "identity" not in {c["name"] for c in sa.inspect(engine).get_columns("delivery")}
     finally:
         engine.dispose()
+
+
+def test_subs_list_is_paged_by_id(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from briefcast.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("BRIEFCAST_", "TELEGRAM_", "SLACK_")):
+            monkeypatch.delenv(name)
+    store = Store.open(db_url, settings=Settings())
+    try:
+        ids = add_subscribers(store, [501, 502, 503, 504, 505])
+    finally:
+        store.close()
+    runner = CliRunner()
+
+    def page(*args: str) -> tuple[list[int], str]:
+        result = runner.invoke(app, ["--db", db_url, "subs", "list", *args])
+        assert result.exit_code == 0, result.output
+        return [int(line.split()[0]) for line in result.stdout.splitlines()], result.stderr
+
+    first, hint = page("--limit", "2")
+    assert first == ids[:2] and hint.strip() == f"(more: briefcast subs list --after {ids[1]})"
+    second, _ = page("--limit", "2", "--after", str(ids[1]))
+    last, hint = page("--limit", "2", "--after", str(ids[3]))
+    assert (second, last, hint) == (ids[2:4], ids[4:], "")
+    assert page()[0] == ids  # the default page holds them all
+    empty = runner.invoke(app, ["--db", db_url, "subs", "list", "--after", str(ids[4])])
+    assert empty.stdout.strip() == f"no active subscriptions after id {ids[4]}"

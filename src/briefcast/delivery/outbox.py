@@ -176,14 +176,15 @@ def _enqueue_group(
     return total
 
 
-def _id_in(ids: Sequence[int], dialect: str) -> Any:
-    """``subscription.id IN ids`` — one array parameter on PostgreSQL (psycopg would otherwise
-    parse a query text with thousands of placeholders per batch)."""
+def _id_in(ids: Sequence[int], dialect: str, column: Any = None) -> Any:
+    """``column IN ids`` (default ``subscription.id``) — one array parameter on PostgreSQL (psycopg
+    would otherwise parse a query text with thousands of placeholders per batch)."""
+    column = S.c.id if column is None else column
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return S.c.id == sa.any_(sa.literal(list(ids), ARRAY(sa.Integer)))
-    return S.c.id.in_(list(ids))
+        return column == sa.any_(sa.literal(list(ids), ARRAY(sa.Integer)))
+    return column.in_(list(ids))
 
 
 def enqueue_due(
@@ -615,6 +616,18 @@ def list_deliveries(
         q = q.limit(limit)
     with engine.connect() as conn:
         return [_record(r) for r in conn.execute(q)]
+
+
+def count_for(engine: Engine, issue_id: int, subscription_ids: Sequence[int]) -> int:
+    """How many of ``subscription_ids`` have a delivery of ``issue_id`` (queued, sent, failed...)."""
+    ids = sorted({int(i) for i in subscription_ids})
+    total = 0
+    with engine.connect() as conn:
+        for start in range(0, len(ids), ENQUEUE_BATCH):
+            part = _id_in(ids[start : start + ENQUEUE_BATCH], engine.dialect.name, D.c.subscription_id)
+            count = sa.select(sa.func.count()).select_from(D).where(D.c.issue_id == issue_id, part)
+            total += int(conn.execute(count).scalar_one())
+    return total
 
 
 def count_by_status(engine: Engine, *, issue_id: int | None = None) -> dict[str, int]:
