@@ -50,6 +50,7 @@ MODULES: dict[str, str] = {
     "scheduler_first_message": "bench.scheduler",
     "slot_cost_curve": "bench.slot_curve",
     "slot_1m": "bench.slot_1m",
+    "command_latency_fanout": "bench.command_latency_fanout",
 }
 
 

@@ -60,6 +60,7 @@ NAMES = (
     "scheduler_first_message",
     "slot_cost_curve",
     "slot_1m",
+    "command_latency_fanout",
 )
 
 

@@ -78,7 +78,7 @@ def _behind(issue_id: int) -> Any:
     return sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id)
 
 
-def _candidates(conn: sa.Connection, conds: Conds) -> array[int]:
+def _candidates(conn: sa.Connection, conds: Conds, limit: int | None = None) -> array[int]:
     """Ids of the subscriptions matching ``conds`` (single-table filters only), ascending.
 
     One scan of ``subscription`` (8 bytes per id: 8 MB for a million); every later statement of
@@ -87,7 +87,9 @@ def _candidates(conn: sa.Connection, conds: Conds) -> array[int]:
     out: array[int] = array("q")
     # A server-side cursor on PostgreSQL (psycopg would buffer the whole result); sqlite3 streams.
     opts = {"stream_results": True} if conn.dialect.name == "postgresql" else {}
-    result = conn.execution_options(**opts).execute(sa.select(S.c.id).where(*conds).order_by(S.c.id))
+    result = conn.execution_options(**opts).execute(
+        sa.select(S.c.id).where(*conds).order_by(S.c.id).limit(limit)
+    )
     while part := result.fetchmany(20_000):
         out.extend(int(r[0]) for r in part)
     return out
@@ -161,19 +163,26 @@ def _enqueue_group(
     in its size whatever the planner believes about the tables, and locks are held per batch.
     """
     iid, identity = int(issue.id), str(issue.identity)
-    with engine.connect() as conn:
-        ids = _candidates(conn, [S.c.active.is_(True), *conds])
     total = 0
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        scope = [S.c.id.between(chunk[0], chunk[-1]), S.c.active.is_(True), *conds, _chat_active()]
-        with writer(engine).begin() as conn:
-            n = _insert_batch(conn, iid, identity, scope, status=status, now=now, error=error)
-            conn.execute(sa.update(S).where(*scope, _behind(iid)).values(last_issue_id=iid, updated_at=now))
-        total += n
-        if n and on_batch is not None:
-            on_batch(n)
-    return total
+    # The first batch is read on its own and sent on its way before the rest of the candidates
+    # are read: the first message of a million-subscriber slot must not wait for a full scan.
+    after, limit = 0, batch_size
+    while True:
+        with engine.connect() as conn:
+            ids = _candidates(conn, [S.c.active.is_(True), *conds, S.c.id > after], limit=limit)
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            scope = [S.c.id.between(chunk[0], chunk[-1]), S.c.active.is_(True), *conds, _chat_active()]
+            with writer(engine).begin() as conn:
+                n = _insert_batch(conn, iid, identity, scope, status=status, now=now, error=error)
+                cursor = sa.update(S).where(*scope, _behind(iid)).values(last_issue_id=iid, updated_at=now)
+                conn.execute(cursor)
+            total += n
+            if n and on_batch is not None:
+                on_batch(n)
+        if limit is None or len(ids) < limit:
+            return total
+        after, limit = ids[-1], None
 
 
 def _id_in(ids: Sequence[int], dialect: str, column: Any = None) -> Any:
