@@ -239,9 +239,6 @@ def enqueue_due(
             skipped += _enqueue_group(engine, issue, conds, status=SKIPPED, now=now, error=why,
                                       batch_size=batch_size)  # fmt: skip
 
-    # On-publish subscriptions.
-    why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
-    group([S.c.mode == "publish", behind], decide_publish(published, now, grace), why)
     if issue_id is None:
         sched = [S.c.active.is_(True), S.c.mode == "scheduled", behind]
         with engine.connect() as conn:
@@ -254,6 +251,9 @@ def enqueue_due(
                 continue
             why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
             group([S.c.mode == "scheduled", S.c.time == at, S.c.timezone == tz_name, behind], what, why)
+    # On-publish subscriptions (after the slots: a due slot's first batch must not wait for this scan).
+    why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
+    group([S.c.mode == "publish", behind], decide_publish(published, now, grace), why)
     return EnqueueResult(pending, skipped, iid)
 
 
