@@ -30,7 +30,7 @@ def _record(engine: Any, fn: Callable[[], object]) -> tuple[float, list[tuple[st
     seen: list[tuple[str, Any]] = []
 
     def listener(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if not many and re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE)", statement, re.I):
+        if not many and re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE|SET LOCAL)", statement, re.I):
             seen.append((statement, params))
 
     sa.event.listen(engine, "before_cursor_execute", listener)
@@ -84,14 +84,17 @@ def main(n: int) -> None:
             elapsed, statements = _record(eng, fn)
             print(f"## {name}: {elapsed * 1000:.1f} ms, {len(statements)} statement(s)")
             shown = set()
+            settings = [s for s, _ in statements if s.upper().startswith("SET LOCAL")]
             for statement, params in statements:
                 key = statement
-                if key in shown:
+                if key in shown or key in settings:
                     continue
                 shown.add(key)
                 raw = eng.raw_connection()
                 try:
                     cur = raw.cursor()
+                    for setting in settings:  # the function's own planner settings (outbox._index_order)
+                        cur.execute(setting)
                     cur.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement, params)
                     plan = [r[0] for r in cur.fetchall()]
                     raw.rollback()

@@ -166,10 +166,11 @@ def _enqueue_group(
     total = 0
     # The first batch is read on its own and sent on its way before the rest of the candidates
     # are read: the first message of a million-subscriber slot must not wait for a full scan.
-    after, limit = 0, batch_size
+    after = 0
+    first: int | None = batch_size
     while True:
         with engine.connect() as conn:
-            ids = _candidates(conn, [S.c.active.is_(True), *conds, S.c.id > after], limit=limit)
+            ids = _candidates(conn, [S.c.active.is_(True), *conds, S.c.id > after], limit=first)
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             scope = [S.c.id.between(chunk[0], chunk[-1]), S.c.active.is_(True), *conds, _chat_active()]
@@ -180,9 +181,9 @@ def _enqueue_group(
             total += n
             if n and on_batch is not None:
                 on_batch(n)
-        if limit is None or len(ids) < limit:
+        if first is None or len(ids) < first:
             return total
-        after, limit = ids[-1], None
+        after, first = ids[-1], None
 
 
 def _id_in(ids: Sequence[int], dialect: str, column: Any = None) -> Any:
@@ -316,14 +317,24 @@ class Claimed:
     reason: str
 
 
-def _on_platforms(platforms: Sequence[str]) -> sa.ColumnElement[bool]:
-    """The delivery's subscription is on one of ``platforms`` (a correlated EXISTS)."""
-    return (
-        sa.select(sa.literal(1))
-        .select_from(S.join(C, C.c.id == S.c.chat_id))
-        .where(S.c.id == D.c.subscription_id, C.c.platform.in_(list(platforms)))
-        .exists()
-    )
+def _on_platforms(platforms: Sequence[str]) -> Any:
+    """The delivery is to one of ``platforms`` (``delivery.platform``, revision 0008: no join)."""
+    return D.c.platform.in_(list(platforms))
+
+
+def _index_order(conn: sa.Connection) -> None:
+    """PostgreSQL: plan this transaction's queue reads as walks of the claim index, in order.
+
+    ``ORDER BY next_attempt_at, id LIMIT n`` over pending rows is served by the index
+    ``(status, next_attempt_at, id)``, but right after a large enqueue the statistics still say
+    the table is tiny, and the planner chose to read *every* pending row and sort them — per
+    claim (34 ms at 100k pending, seconds at 1M: a quadratic drain). Sorts and bitmap scans are
+    switched off for the transaction only (``SET LOCAL``), so the plan does not depend on
+    statistics. SQLite's planner already uses the index.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 def claim(
@@ -343,9 +354,9 @@ def claim(
     now = as_utc(now)
     conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
     if platforms is not None:
-        # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
-        # platform)`` made SQLite build that whole set on each claim (44 ms per claim of 64 at 100k
-        # pending; 0.5 ms this way, docs/benchmarks.md).
+        # The delivery's own platform column (revision 0008). Earlier: ``subscription_id IN (every
+        # subscription on the platform)`` (44 ms per claim at 100k pending on SQLite), then a
+        # correlated EXISTS per candidate (199 ms per claim at 100k on PostgreSQL, issue 14).
         conds.append(_on_platforms(platforms))
     due = (
         sa.select(D.c.id)
@@ -369,6 +380,7 @@ def claim(
         )
     )
     with writer(engine).begin() as conn:
+        _index_order(conn)
         rows = conn.execute(stmt).all()
         if not rows:
             return []
@@ -684,8 +696,12 @@ def next_due_at(engine: Engine, *, platforms: Sequence[str] | None = None) -> da
     """
     on: Conds = [] if platforms is None else [_on_platforms(platforms)]
     with engine.connect() as conn:
+        _index_order(conn)  # the earliest pending row by walking the index, not by reading them all
         pending = conn.execute(
-            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on)
+            sa.select(D.c.next_attempt_at)
+            .where(D.c.status == PENDING, D.c.next_attempt_at.is_not(None), *on)
+            .order_by(D.c.next_attempt_at)
+            .limit(1)
         ).scalar()
         leased = conn.execute(
             sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED, *on)
