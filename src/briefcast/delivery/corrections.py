@@ -176,19 +176,27 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
         ).all()
         if not originals:
             return 0
+        from briefcast.delivery.outbox import C
+
         active = {
-            int(r.id)
+            int(r.id): str(r.platform)
             for r in conn.execute(
-                sa.select(S.c.id).where(
-                    S.c.id.in_([int(o.subscription_id) for o in originals]), S.c.active.is_(True)
-                )
+                sa.select(S.c.id, C.c.platform)
+                .join(C, C.c.id == S.c.chat_id)
+                .where(S.c.id.in_([int(o.subscription_id) for o in originals]), S.c.active.is_(True))
             )
         }
+        # A correction is a row of its own next to the digest it edits: its identity is the
+        # issue's marked with this revision's id, so the one-delivery-per-identity constraint
+        # (revision 0008) keeps holding for digests while every revision can correct once.
+        marked = correction_identity(str(issue.identity), issue_id)
         rows = [
             {
                 "issue_id": issue_id,
                 "subscription_id": int(o.subscription_id),
                 "kind": "correction",
+                "identity": marked,
+                "platform": active[int(o.subscription_id)],
                 "corrects_id": int(o.original),
                 "status": "pending",
                 "attempts": 0,
@@ -219,6 +227,12 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
             .values(last_issue_id=issue_id, updated_at=now)
         )
     return inserted
+
+
+def correction_identity(identity: str, issue_id: int) -> str:
+    """``identity#<revision's issue id>`` within the column's 200 characters."""
+    suffix = f"#{issue_id}"
+    return identity[: 200 - len(suffix)] + suffix
 
 
 def _insert(conn: sa.Connection) -> Any:
