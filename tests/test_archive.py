@@ -32,10 +32,10 @@ from archive_app import (
 )
 from briefcast.archive import archive_routes
 from briefcast.archive.html import inline_html
-from briefcast.archive.i18n import languages_complete, negotiate
 from briefcast.briefing.model import Run
 from briefcast.config import Secret, Settings, load_settings
 from briefcast.errors import ConfigError
+from briefcast.i18n import languages_complete, negotiate
 from briefcast.ingest.api import issue_routes
 from briefcast.ingest.service import IngestService
 from briefcast.store import Store

@@ -24,7 +24,7 @@ import typer
 from briefcast import __version__
 from briefcast.config import Settings, load_settings
 from briefcast.errors import BriefcastError, ConfigError
-from briefcast.render.i18n import counted
+from briefcast.i18n import counted
 
 if TYPE_CHECKING:
     from briefcast.briefing.model import Briefing

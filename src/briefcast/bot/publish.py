@@ -50,9 +50,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from briefcast.bot.commands import Reply, Request
-from briefcast.bot.i18n import Lang, pick_language, t
 from briefcast.briefing.model import Briefing, ListBlock, ListItem, Paragraph, Run
 from briefcast.errors import BriefingError, SourceError
+from briefcast.i18n import Lang, pick_language, t
 from briefcast.ingest.preview import IssuePreview, build_preview
 from briefcast.ingest.service import IngestOutcome, IngestService, TooLarge, kind_for
 from briefcast.render.document import Button, Document

@@ -28,7 +28,7 @@ from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
 from briefcast.delivery import liveness, senders
-from briefcast.render.i18n import counted
+from briefcast.i18n import counted
 from briefcast.store import Store
 from briefcast.store.store import is_id
 

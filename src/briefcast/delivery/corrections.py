@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from briefcast.briefing.model import Paragraph, Run
+from briefcast.i18n import t
 from briefcast.render.document import Button, Document
-from briefcast.render.i18n import t
 from briefcast.store.db import writer
 from briefcast.store.records import StoredIssue
 from briefcast.store.tables import as_utc
@@ -122,13 +122,13 @@ def notice_document(
     title = issue.title if issue is not None else ""
     revision = issue.revision if issue is not None else 2
     blocks = (
-        Paragraph((Run(t("corrected_body", lang, title=title, revision=revision)),)),
-        Paragraph((Run(t("corrected_where", lang, prefix=prefix), frozenset({"italic"})),)),
+        Paragraph((Run(t(lang, "corrected_body", title=title, revision=revision)),)),
+        Paragraph((Run(t(lang, "corrected_where", prefix=prefix), frozenset({"italic"})),)),
     )
     buttons: tuple[tuple[Button, ...], ...] = ()
     if public_url and issue is not None:
-        buttons = ((Button(t("read_issue", lang), url=issue_url(public_url, issue.id, lang=lang)),),)
-    return Document(title=t("corrected_title", lang), blocks=blocks, buttons=buttons)
+        buttons = ((Button(t(lang, "read_issue"), url=issue_url(public_url, issue.id, lang=lang)),),)
+    return Document(title=t(lang, "corrected_title"), blocks=blocks, buttons=buttons)
 
 
 # ----------------------------------------------------------------------------------- enqueue
