@@ -485,8 +485,8 @@ def test_language_negotiation_and_strings() -> None:
 
 
 def test_run_assembles_the_archive_where_a_public_url_is_known(store: Store) -> None:
+    from briefcast.app import assemble
     from briefcast.playground import own_url
-    from briefcast.runtime import assemble
 
     def paths(built: Any) -> set[str]:
         return {str(getattr(r, "path", "")) for r in built.routes}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from briefcast.app import assemble
 from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.delivery.service import DeliveryService
-from briefcast.runtime import assemble
 from briefcast.store import Store
 from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 

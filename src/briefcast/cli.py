@@ -483,8 +483,8 @@ def run_app(
 
     import asyncio
 
+    from briefcast.app import assemble
     from briefcast.logs import configure_logging
-    from briefcast.runtime import assemble
     from briefcast.runtime import serve as serve_forever
 
     assembly = assemble(settings, store)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute
 
 from briefcast.briefing.sectors import SectorCatalogue
+from briefcast.component import Component
 from briefcast.config import Secret, Settings
 from briefcast.ingest.service import IngestService
 from briefcast.metrics import METRICS, Metrics, instrument_commands, instrument_transports
@@ -36,7 +37,6 @@ from briefcast.playground.platform import (
 )
 from briefcast.playground.schedule import PlaygroundDelivery, ShiftableClock
 from briefcast.playground.web import PlaygroundWeb
-from briefcast.runtime import Component
 from briefcast.store import Store
 
 __all__ = [
