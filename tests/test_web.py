@@ -16,9 +16,9 @@ from briefcast.app import default_components
 from briefcast.bot.telegram import SECRET_HEADER, TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, TelegramSettings
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.runtime import serve
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram
 from briefcast.testing.tdlib import check_telegram_payload
 from briefcast.web import create_app
 

@@ -9,7 +9,7 @@ serves what it returns::
     finally:
         pg.close()
 
-What runs: the fake Telegram Bot API and fake Slack Web API from :mod:`briefcast.testing`
+What runs: the fake Telegram Bot API and fake Slack Web API from :mod:`briefcast.emulators`
 (embedded, on ephemeral loopback ports), the *real* Telegram bot (python-telegram-bot, long
 polling the fake) and Slack app (bolt, HTTP mode, its ``/slack/events`` route on our web app),
 and the real scheduler and delivery engine on a clock the page can move forward. The page at
