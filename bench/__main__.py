@@ -48,6 +48,9 @@ MODULES: dict[str, str] = {
     "memory_100k": "bench.memory",
     "crash_recovery": "bench.crash",
     "scheduler_first_message": "bench.scheduler",
+    "slot_cost_curve": "bench.slot_curve",
+    "slot_1m": "bench.slot_1m",
+    "command_latency_fanout": "bench.command_latency_fanout",
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -32,13 +33,18 @@ from bench.common import (
     FakeProcess,
     Options,
     Result,
+    WorkerSpec,
     _env,
+    add_chats,
     database,
+    enqueue,
     ingest,
     open_store,
     percentile,
     proc_cpu_seconds,
+    start_worker,
 )
+from bench.fanout import private_chats
 
 NAME = "command_latency_p99"
 GRACE = 15.0
@@ -95,12 +101,23 @@ async def _post_all(url: str, secret: str, chats: list[int], rate: float) -> dic
     return posted
 
 
-def _measure(opts: Options, n: int, rate: float, profile: str = "") -> dict[str, Any]:
+def _measure(opts: Options, n: int, rate: float, profile: str = "", fanout: int = 0) -> dict[str, Any]:
+    """``fanout`` > 0: that many subscribers get the issue pushed, and a worker (paid broadcast,
+    1000/s) delivers it through the same fake while the commands are posted (issue 14)."""
+    worker: subprocess.Popen[str] | None = None
     with database("sqlite", opts.workdir) as url:
         store = open_store(url)
-        ingest(store, issues.sample())
+        issue_id = ingest(store, issues.sample())
+        if fanout:
+            add_chats(store, "telegram", private_chats(fanout, base=9_000_000), kind="private",
+                      sectors=("energy",))  # fmt: skip
+            enqueue(store, issue_id)
         store.close()
         with FakeProcess("telegram", latency=opts.latency, per_bot=1_000_000) as fake:
+            if fanout:
+                spec = WorkerSpec(db_url=url, base_url=fake.base_url, token=fake.token, paid=True)
+                worker = start_worker(spec)
+                fake.wait(min(fanout, 3000), timeout=120)  # the fan-out is in full flow
             port, secret = _free_port(), secrets.token_urlsafe(16)
             cfg = {"db_url": url, "api_url": fake.base_url, "token": fake.token, "port": port,
                    "secret": secret, "profile": profile}  # fmt: skip
@@ -122,10 +139,22 @@ def _measure(opts: Options, n: int, rate: float, profile: str = "") -> dict[str,
                     _post_all(f"http://127.0.0.1:{port}/telegram/webhook", secret, chats, rate)
                 )
                 last_post = max(posted.values())
-                fake.wait(baseline + n, timeout=GRACE)
+                if not fanout:
+                    fake.wait(baseline + n, timeout=GRACE)
+                    stats = fake.stats(since=baseline)
+                else:  # the fan-out's messages count too: wait for every command's chat instead
+                    wanted, until = set(chats), time.monotonic() + GRACE
+                    while True:
+                        stats = fake.stats(since=baseline)
+                        if wanted <= {int(c) for c, _, _ in stats["log"]} or time.monotonic() > until:
+                            break
+                        time.sleep(0.5)
                 app_cpu = proc_cpu_seconds(app.pid) - cpu0
-                stats = fake.stats(since=baseline)
+                fanout_sent = fake.stats(since=10**9).get("count", 0) if fanout else 0
             finally:
+                if worker is not None:
+                    worker.send_signal(signal.SIGTERM)
+                    worker.communicate(timeout=120)
                 # A backlog of unprocessed updates would make a graceful stop wait for all of them.
                 app.terminate()
                 try:
@@ -133,8 +162,11 @@ def _measure(opts: Options, n: int, rate: float, profile: str = "") -> dict[str,
                 except subprocess.TimeoutExpired:
                     app.kill()
                     _out, err = app.communicate()
+    fanout_during = 0
     first: dict[int, float] = {}
     for chat, t, _ in stats["log"]:
+        if int(chat) >= 9_000_000:
+            fanout_during += 1
         c = int(chat)
         if c in posted and c not in first:
             first[c] = float(t)
@@ -150,6 +182,9 @@ def _measure(opts: Options, n: int, rate: float, profile: str = "") -> dict[str,
         "unanswered_within_grace": len(unanswered),
         "http_429": int(stats["rate_limited"]),
         "app_cpu_ms_per_command": round(1000 * app_cpu / max(1, n), 2),
+        "fanout_subscribers": fanout,
+        "fanout_messages_while_measuring": fanout_during,
+        "fanout_messages_total": fanout_sent,
         "errors_tail": err[-500:] if not latencies else "",
     }
 

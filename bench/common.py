@@ -58,6 +58,9 @@ NAMES = (
     "memory_100k",
     "crash_recovery",
     "scheduler_first_message",
+    "slot_cost_curve",
+    "slot_1m",
+    "command_latency_fanout",
 )
 
 

@@ -38,7 +38,6 @@ from bench.common import (
     status_counts,
 )
 from bench.fanout import private_chats
-
 from briefcast.config import DeliverySettings
 from briefcast.delivery.engine import PAID_BROADCAST_MIN_CONCURRENCY
 

@@ -16,7 +16,7 @@ Why subclasses of the test fakes rather than the fakes as they are:
   server, *before* the simulated latency. ``CLOCK_MONOTONIC`` is system-wide on Linux, so the
   benchmark process can compare it with its own ``time.monotonic()``;
 * **limits at arrival** — as in the test fakes, a request is stamped when it reaches the server
-  (``briefcast.testing.limits.ARRIVAL``) and judged at that stamp, not after the simulated
+  (``briefcast.emulators.limits.ARRIVAL``) and judged at that stamp, not after the simulated
   latency and the fake's own wake-up lag (which, under benchmark load, would otherwise decide
   429s). This middleware stamps too, and exempts the control routes from the latency;
 * **control routes** — ``GET /_bench/stats?since=N`` (the log from index N, 429 counts),
@@ -42,10 +42,12 @@ from typing import Any
 
 from aiohttp import web
 
-from briefcast.testing.fake_slack import FakeSlack, SlackLimits
-from briefcast.testing.fake_telegram import MAX_TEXT, FakeTelegram, TelegramLimits, _utf16_len, parse_entities
-from briefcast.testing.fake_telegram import _bad as _tg_bad
-from briefcast.testing.limits import ARRIVAL
+from briefcast.emulators.limits import ARRIVAL
+from briefcast.emulators.slack import FakeSlack, SlackLimits
+from briefcast.emulators.telegram import MAX_TEXT, FakeTelegram, TelegramLimits
+from briefcast.emulators.telegram.state import _bad as _tg_bad
+from briefcast.render.telegram_entities import EntityParseError, parse_entities
+from briefcast.render.telegram_entities import utf16_len as _utf16_len
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -62,7 +64,6 @@ class _Discard(list[Any]):
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str, parse_mode: str | None) -> tuple[str, tuple[Any, ...]] | str:
     """TDLib parse result for a text, or the Bot API error description (cached: pure function)."""
-    from briefcast.testing.fake_telegram import EntityParseError
 
     try:
         plain, entities = parse_entities(text, parse_mode)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from starlette.routing import BaseRoute
 
+from briefcast.component import Component
 from briefcast.config import Settings
-from briefcast.runtime import Component, serve
+from briefcast.runtime import serve
 from briefcast.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from briefcast.testing.fake_telegram import FakeTelegram
+from briefcast.emulators.telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -32,10 +32,10 @@ from archive_app import (
 )
 from briefcast.archive import archive_routes
 from briefcast.archive.html import inline_html
-from briefcast.archive.i18n import languages_complete, negotiate
 from briefcast.briefing.model import Run
 from briefcast.config import Secret, Settings, load_settings
 from briefcast.errors import ConfigError
+from briefcast.i18n import languages_complete, negotiate
 from briefcast.ingest.api import issue_routes
 from briefcast.ingest.service import IngestService
 from briefcast.store import Store
@@ -485,8 +485,8 @@ def test_language_negotiation_and_strings() -> None:
 
 
 def test_run_assembles_the_archive_where_a_public_url_is_known(store: Store) -> None:
+    from briefcast.app import assemble
     from briefcast.playground import own_url
-    from briefcast.runtime import assemble
 
     def paths(built: Any) -> set[str]:
         return {str(getattr(r, "path", "")) for r in built.routes}

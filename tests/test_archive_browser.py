@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from archive_app import SAMPLE_TITLE, en_issue_text, free_port, issue_text, served
+from briefcast.app import assemble
 from briefcast.archive import archive_routes
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
 from briefcast.ingest.service import IngestService
-from briefcast.runtime import assemble
 from briefcast.store import Store
 from test_browser import ARGS, CHROMIUM, TIMEOUT_MS, browser_ready, type_into  # noqa: F401
 

@@ -14,17 +14,17 @@ from typing import Any
 import httpx
 
 from archive_app import TOKEN, free_port, issue_text, served
+from briefcast.app import assemble
 from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import SlackTransport, TelegramTransport
+from briefcast.emulators.slack import FakeSlack, SlackLimits
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.ingest.service import IngestService
-from briefcast.runtime import assemble
 from briefcast.store import Store
 from briefcast.store.records import ChatRef
 from briefcast.testing.blockkit import check_slack_payload
-from briefcast.testing.fake_slack import FakeSlack, SlackLimits
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from briefcast.testing.tdlib import check_telegram_payload
 from crash_worker import fast_settings
 

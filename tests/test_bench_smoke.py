@@ -2,7 +2,7 @@
 
 Benchmarks are not tests: the figures are not asserted here (smoke sizes mean nothing), only
 that the harness runs the real components and produces one well-formed entry per measurement.
-Two cheap measurements are run; the full list of names is checked against issue 6's.
+Two cheap measurements are run; the full list of names is checked against issues 6 and 14.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ ISSUE_NAMES = [
     "memory_100k",
     "crash_recovery",
     "scheduler_first_message",
+    # issue 14: one slot with a million subscribers
+    "slot_cost_curve",
+    "slot_1m",
+    "command_latency_fanout",
 ]
 
 

@@ -307,7 +307,7 @@ def test_run_with_a_token_serves_the_real_bot_and_leaves_the_sample_alone(tmp_pa
 
     import httpx
 
-    from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+    from briefcast.emulators.telegram import DEFAULT_TOKEN, FakeTelegram
 
     port = _free_port()
     db = f"sqlite:///{tmp_path}/prod.db"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from briefcast.cli import app
 from briefcast.delivery import outbox
-from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram, TelegramLimits
+from briefcast.emulators.telegram import DEFAULT_TOKEN, FakeTelegram, TelegramLimits
 
 
 @pytest.fixture

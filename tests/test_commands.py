@@ -20,10 +20,10 @@ from briefcast.bot.commands import (
     parse_subscribe_args,
     parse_time,
 )
-from briefcast.bot.i18n import pick_language
 from briefcast.bot.ratelimit import RateLimiter
 from briefcast.briefing.parse import parse_markdown
 from briefcast.briefing.sectors import default_catalogue
+from briefcast.i18n import pick_language
 from briefcast.render.text import render as render_text
 from briefcast.store import ChatRef, Store, StoredIssue
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from briefcast import i18n
 from briefcast.briefing.model import (
     Briefing,
     Group,
@@ -20,7 +21,7 @@ from briefcast.briefing.model import (
     plain,
 )
 from briefcast.ingest.read import parse_source
-from briefcast.render import compose, i18n
+from briefcast.render import compose
 from briefcast.render.document import Button, Document
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -237,5 +238,5 @@ def test_highlight_across_runs_keeps_styles_and_links() -> None:
 
 def test_i18n_table_complete() -> None:
     assert i18n.languages_complete()
-    assert i18n.t("links", "en", n=1) == "🔗 1 link"
-    assert i18n.t("links", "zh-CN", n=2) == "🔗 2 个链接"
+    assert i18n.t("en", "links", n=1) == "🔗 1 link"
+    assert i18n.t("zh-CN", "links", n=2) == "🔗 2 个链接"

@@ -20,8 +20,8 @@ import pytest
 from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import add_subscribers_bulk, fast_settings, ingest_sample
 
 WORKER = Path(__file__).with_name("crash_worker.py")

@@ -25,9 +25,9 @@ from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
 from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, SentMessage
 from briefcast.schedule import Scheduler
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram, SentMessage
 from crash_worker import fast_settings
 from test_telegram_bot import (  # the real PTB bot against the fake Bot API
     OTHER,

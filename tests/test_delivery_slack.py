@@ -8,9 +8,9 @@ from briefcast.config import Secret
 from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import SlackTransport
+from briefcast.emulators.slack import FakeSlack, SlackLimits
 from briefcast.store import Store
 from briefcast.store.records import ChatRef
-from briefcast.testing.fake_slack import FakeSlack, SlackLimits
 from crash_worker import fast_settings, ingest_sample
 
 

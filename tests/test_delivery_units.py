@@ -9,7 +9,7 @@ import pytest
 from briefcast.config import DeliverySettings
 from briefcast.delivery.errors import FailureKind, classify_slack, classify_telegram
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits, TokenBucket, bank_capacity
-from briefcast.testing.limits import SlidingWindow
+from briefcast.emulators.limits import SlidingWindow
 
 
 class Clock:

@@ -17,9 +17,9 @@ from briefcast.doctor import (
     format_results,
     run_checks,
 )
+from briefcast.emulators.slack import FakeSlack
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.store import Store
-from briefcast.testing.fake_slack import FakeSlack
-from briefcast.testing.fake_telegram import FakeTelegram
 
 
 def closed_port() -> int:

@@ -18,15 +18,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from briefcast.testing.fake_slack import (
+from briefcast.emulators.limits import ManualClock
+from briefcast.emulators.slack import (
     FakeSlack,
     SlackLimits,
     app_mention_event,
     sign,
     url_verification,
-    validate_blocks,
 )
-from briefcast.testing.limits import ManualClock
+from briefcast.render.blockkit import validate_blocks
 
 SECRET = "test-signing-secret"
 

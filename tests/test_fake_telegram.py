@@ -27,8 +27,9 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits, parse_entities
-from briefcast.testing.limits import ManualClock
+from briefcast.emulators.limits import ManualClock
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
+from briefcast.render.telegram_entities import parse_entities
 
 NO_LIMITS = TelegramLimits(enabled=False)
 
@@ -156,7 +157,7 @@ async def test_a_request_is_judged_when_it_arrives_not_after_the_latency(
 
 
 def test_sliding_window_accepts_arrivals_judged_out_of_order() -> None:
-    from briefcast.testing.limits import SlidingWindow
+    from briefcast.emulators.limits import SlidingWindow
 
     w = SlidingWindow(2, 1.0)
     w.record("k", 10.5)  # a later arrival happened to be handled first
@@ -415,7 +416,7 @@ def test_parse_entities_matches_tdlib_wording() -> None:
 )
 def test_fallback_html_checker_agrees_with_tdlib(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without tdjson the fake still rejects (and accepts) what TDLib does, with the same wording."""
-    from briefcast.testing import fake_telegram
+    from briefcast.render import telegram_entities
 
     def outcome() -> tuple[str, list[tuple[str, int, int]]] | str:
         try:
@@ -425,7 +426,7 @@ def test_fallback_html_checker_agrees_with_tdlib(text: str, monkeypatch: pytest.
         return plain, [(e["type"], e["offset"], e["length"]) for e in entities if e["type"] != "url"]
 
     with_tdlib = outcome()
-    monkeypatch.setattr(fake_telegram._TD, "_available", False)
+    monkeypatch.setattr(telegram_entities._TD, "_available", False)
     assert outcome() == with_tdlib
 
 

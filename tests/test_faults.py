@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import pytest
 
 from briefcast.delivery import outbox
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram
 from crash_worker import add_subscribers_bulk, ingest_sample
 from fault_harness import briefcast_env, run, start
 
@@ -141,8 +141,8 @@ def _free_port() -> int:
 
 
 def test_refused_slack_token_pauses_the_workspace_and_unsubscribes_nobody(store: Store, db_url: str) -> None:
+    from briefcast.emulators.slack import FakeSlack
     from briefcast.store.records import ChatRef
-    from briefcast.testing.fake_slack import FakeSlack
 
     ingest_sample(store)
     with FakeSlack.in_thread() as sl:

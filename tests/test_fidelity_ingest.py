@@ -25,11 +25,11 @@ from briefcast.config import ConfigError, Secret, Settings, load_settings
 from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.ingest.api import issue_routes
 from briefcast.ingest.preview import build_preview
 from briefcast.ingest.service import IngestService, read_issue
 from briefcast.store import ChatRef, Store
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from briefcast.testing.tdlib import check_telegram_payload
 from crash_worker import add_subscribers, fast_settings
 

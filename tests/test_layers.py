@@ -152,3 +152,52 @@ def test_the_parser_package_exposes_its_public_names() -> None:
     for name in public:
         assert getattr(briefcast.briefing.parse, name) is not None
     assert not {"read_source", "parse_source"} & public  # reading sources lives in briefcast.ingest.read
+
+
+# --- the emulators: a component of their own, used by the playground (and the tests, benchmarks) ---
+
+PACKAGE = BRIEFING.parent
+EMULATORS = "briefcast.emulators"
+EMULATOR_USERS = ("briefcast.emulators", "briefcast.playground")
+
+
+def test_only_the_playground_imports_the_emulators() -> None:
+    """Production code reaches the fake platforms only through the playground, which ships them."""
+    offenders = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in _files(PACKAGE)
+        if not any(_is_under(_module_name(path), user) for user in EMULATOR_USERS)
+        for module in _imports(path)
+        if _is_under(module, EMULATORS) or _is_under(module, "briefcast.testing")
+    }
+    assert not offenders, f"only the emulators and the playground may import {EMULATORS}: {offenders}"
+
+
+def test_the_emulators_import_no_test_helpers_and_no_playground() -> None:
+    offenders = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in _files(PACKAGE / "emulators")
+        for module in _imports(path)
+        if _is_under(module, "briefcast.testing") or _is_under(module, "briefcast.playground")
+    }
+    assert not offenders, offenders
+
+
+def test_the_dashboard_previews_load_no_emulator() -> None:
+    """Rendering a preview runs TDLib's parser from ``render``, not from a fake server, even lazily."""
+    assert "fake_telegram" not in {p.stem for p in _files(PACKAGE)}
+    code = (
+        "import sys\n"
+        "from briefcast.dashboard.views import slack_preview_html, telegram_preview_html\n"
+        "html, error = telegram_preview_html({'text': '<b>hi</b> there', 'parse_mode': 'HTML'})\n"
+        "assert '<b>hi</b>' in html and not error, (html, error)\n"
+        "html, error = telegram_preview_html({'text': '<b>hi', 'parse_mode': 'HTML'})\n"
+        "assert not html and 'parse entities' in error, error\n"
+        "section = {'type': 'section', 'text': {'type': 'mrkdwn', 'text': 'hi'}}\n"
+        "slack_preview_html({'text': 'hi', 'blocks': [section]})\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('briefcast.emulators', "
+        "'briefcast.testing', 'briefcast.playground')))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"the dashboard's previews loaded {out.stdout.strip()}"

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from briefcast.delivery import liveness, outbox, senders
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.store import Store
 from briefcast.store.tables import DeliveryRow, WorkerRow
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 
 W = WorkerRow.__table__  # type: ignore[attr-defined]

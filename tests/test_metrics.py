@@ -14,9 +14,9 @@ from briefcast.delivery import outbox
 from briefcast.delivery.engine import Target
 from briefcast.delivery.errors import SendError
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.metrics import CONTENT_TYPE, InstrumentedTransport, Metrics, metrics_route
 from briefcast.store import ChatRef, Store
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from briefcast.web import create_app
 
 SAMPLE_LINE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? (-?[0-9.e+]+|\+Inf)$')

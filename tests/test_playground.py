@@ -21,7 +21,7 @@ from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.metrics import Metrics, metrics_route
 from briefcast.playground import Playground, build_playground, wants_playground
 from briefcast.playground.platform import TG_FORUM, TG_GROUP, TG_USER
-from briefcast.playground.render import mrkdwn_html, slack_html, telegram_buttons, telegram_html
+from briefcast.render.preview import mrkdwn_html, slack_html, telegram_buttons, telegram_html
 from briefcast.runtime import serve
 from briefcast.store import Store
 from briefcast.testing.tdlib import check_telegram_payload

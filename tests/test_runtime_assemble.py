@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from briefcast.app import assemble
 from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.delivery.service import DeliveryService
-from briefcast.runtime import assemble
+from briefcast.emulators.telegram import DEFAULT_TOKEN, FakeTelegram
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 
 
 def test_configured_telegram_gets_delivery_and_one_ingest_hook(store: Store) -> None:

@@ -17,9 +17,9 @@ from briefcast.delivery.slots import (
     slot_instant,
 )
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.schedule import Scheduler
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 
 NY = ZoneInfo("America/New_York")

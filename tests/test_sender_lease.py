@@ -17,9 +17,9 @@ import pytest
 from briefcast.delivery import outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.store import Store
 from briefcast.store.records import ChatRef
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
 from crash_worker import SAMPLE, add_subscribers, fast_settings, ingest_sample
 
 TTL = timedelta(seconds=10)

@@ -1,6 +1,6 @@
 """The real bolt ``AsyncApp`` over HTTP, through the project's Starlette app, against the fake Slack.
 
-Requests are signed like Slack signs them (``briefcast.testing.fake_slack.sign``)
+Requests are signed like Slack signs them (``briefcast.emulators.slack.sign``)
 and sent with httpx's ASGI transport to ``POST /slack/events``; the app's Web
 API client and every ``response_url`` point at the fake. Tests wait on the
 fake's recorded traffic (``wait_for``), never on time. Every message, response
@@ -24,9 +24,7 @@ import sqlalchemy as sa
 from briefcast.bot.slack import SlackBot, split_command
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings
-from briefcast.store import Store
-from briefcast.testing.blockkit import check_slack_payload
-from briefcast.testing.fake_slack import (
+from briefcast.emulators.slack import (
     FakeSlack,
     app_home_opened_event,
     app_mention_event,
@@ -36,6 +34,8 @@ from briefcast.testing.fake_slack import (
     sign,
     url_verification,
 )
+from briefcast.store import Store
+from briefcast.testing.blockkit import check_slack_payload
 from briefcast.web import create_app
 
 SECRET = "briefcast-test-signing-secret"

@@ -10,8 +10,8 @@ from __future__ import annotations
 # ruff: noqa: F811
 import json
 
+from briefcast.emulators.slack import block_actions_payload
 from briefcast.store import ChatRef, Store
-from briefcast.testing.fake_slack import block_actions_payload
 from test_slack_app import (  # the same fixtures: the real bolt app against the fake Slack
     CHANNEL,
     TEAM,

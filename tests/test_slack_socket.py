@@ -25,14 +25,14 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from briefcast.bot.slack import SlackBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings
-from briefcast.errors import ConfigError
-from briefcast.store import Store
-from briefcast.testing.blockkit import check_slack_payload
-from briefcast.testing.fake_slack import (
+from briefcast.emulators.slack import (
     FakeSlack,
     app_mention_event,
     block_actions_payload,
 )
+from briefcast.errors import ConfigError
+from briefcast.store import Store
+from briefcast.testing.blockkit import check_slack_payload
 
 CHANNEL = "C0CHAN"
 USER = "U0USER"

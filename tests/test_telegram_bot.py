@@ -19,8 +19,8 @@ from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.delivery.ratelimit import ChatLimit
+from briefcast.emulators.telegram import FakeTelegram, SentMessage
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram, SentMessage
 from briefcast.testing.tdlib import check_telegram_payload
 
 BOT = "briefcast_test_bot"

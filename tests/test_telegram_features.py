@@ -1,6 +1,6 @@
 """Watches, settings, forum topics and the welcome card through the real PTB Application.
 
-The bot long-polls the fake Bot API (``briefcast.testing.fake_telegram``) exactly as in
+The bot long-polls the fake Bot API (``briefcast.emulators.telegram``) exactly as in
 ``test_telegram_bot.py``, whose fixtures and helpers this module reuses; every message the bot
 sends passes TDLib's parser (checked at teardown by the ``fake`` fixture).
 """
@@ -15,8 +15,8 @@ import telegram
 from telegram.error import BadRequest
 
 from briefcast.bot.telegram import TelegramBot
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.store import ChatRef, Store
-from briefcast.testing.fake_telegram import FakeTelegram
 from test_telegram_bot import (  # the same fixtures: the real PTB bot against the fake Bot API
     BOT,
     FORUM,

@@ -12,12 +12,13 @@ import pytest
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from briefcast.app import default_components
 from briefcast.bot.telegram import SECRET_HEADER, TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, TelegramSettings
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.runtime import serve
 from briefcast.store import Store
-from briefcast.testing.fake_telegram import FakeTelegram
 from briefcast.testing.tdlib import check_telegram_payload
 from briefcast.web import create_app
 
@@ -119,7 +120,13 @@ async def test_serve_runs_webhook_bot_and_health_then_stops(
     stop = asyncio.Event()
     ready = asyncio.Event()
     task = asyncio.create_task(
-        serve(webhook_settings(fake, port), store, stop_event=stop, on_ready=lambda p: ready.set())
+        serve(
+            settings := webhook_settings(fake, port),
+            store,
+            stop_event=stop,
+            components=default_components(settings, store),
+            on_ready=lambda p: ready.set(),
+        )
     )
     try:
         await asyncio.wait_for(ready.wait(), 10)

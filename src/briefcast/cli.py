@@ -24,7 +24,7 @@ import typer
 from briefcast import __version__
 from briefcast.config import Settings, load_settings
 from briefcast.errors import BriefcastError, ConfigError
-from briefcast.render.i18n import counted
+from briefcast.i18n import counted
 
 if TYPE_CHECKING:
     from briefcast.briefing.model import Briefing
@@ -483,8 +483,8 @@ def run_app(
 
     import asyncio
 
+    from briefcast.app import assemble
     from briefcast.logs import configure_logging
-    from briefcast.runtime import assemble
     from briefcast.runtime import serve as serve_forever
 
     assembly = assemble(settings, store)
@@ -726,14 +726,18 @@ def _chat_ref(chat: str, thread: str | None) -> Any:
 def subs_list(
     ctx: typer.Context,
     platform: Annotated[str | None, typer.Option("--platform", help="telegram|slack")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="at most this many (one page)")] = 1000,
+    after: Annotated[int, typer.Option("--after", min=0, help="start after this subscription id")] = 0,
 ) -> None:
-    """List active subscriptions."""
+    """List active subscriptions, a page at a time (--limit, --after ID for the next page)."""
     from briefcast.delivery import ops
 
-    rows = ops.subs_list(_ctx(ctx).open_store(), platform=platform)
+    rows = ops.subs_list(_ctx(ctx).open_store(), platform=platform, after=after, limit=limit + 1)
     if not rows:
-        typer.echo("no active subscriptions")
+        typer.echo("no active subscriptions" + (f" after id {after}" if after else ""))
         return
+    more = len(rows) > limit
+    rows = rows[:limit]
     for s in rows:
         where = f"{s.chat.platform}:{s.chat.workspace + '/' if s.chat.workspace else ''}{s.chat.chat_id}"
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
@@ -741,6 +745,9 @@ def subs_list(
         options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
         options += f" quiet {s.quiet}" if s.quiet else ""
         typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
+    if more:
+        extra = f" --platform {platform}" if platform else ""
+        typer.echo(f"(more: briefcast subs list{extra} --after {rows[-1].id})", err=True)
 
 
 @app.command("watches")

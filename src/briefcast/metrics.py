@@ -136,9 +136,9 @@ def database_gauges(
     moment = now or datetime.now(UTC)
     by_status: dict[tuple[str, str], int] = {(p, s): 0 for p in PLATFORMS for s in STATUSES}
     with store.engine.connect() as conn:
-        joined = D.join(S, S.c.id == D.c.subscription_id).join(C, C.c.id == S.c.chat_id)
-        q = sa.select(C.c.platform, D.c.status, sa.func.count()).select_from(joined)
-        for platform, status, n in conn.execute(q.group_by(C.c.platform, D.c.status)):
+        # delivery.platform (revision 0008): one table scan, no join, at a million rows too
+        q = sa.select(D.c.platform, D.c.status, sa.func.count())
+        for platform, status, n in conn.execute(q.group_by(D.c.platform, D.c.status)):
             by_status[(str(platform), str(status))] = int(n)
         due = conn.execute(
             sa.select(sa.func.count())

@@ -13,61 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Protocol
 
 import sqlalchemy as sa
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from briefcast.briefing.sectors import SectorCatalogue
+from briefcast.component import Component
 from briefcast.config import Settings
-from briefcast.ingest.service import IngestService
 from briefcast.store import Store
 from briefcast.web import HealthCheck, create_app
 
 log = logging.getLogger(__name__)
-
-
-class Component(Protocol):
-    """A long-running part of the service (bot, scheduler) managed by :func:`serve`."""
-
-    name: str
-
-    @property
-    def started(self) -> bool: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    def routes(self) -> list[BaseRoute]: ...
-
-
-def default_components(
-    settings: Settings,
-    store: Store,
-    *,
-    catalogue: SectorCatalogue | None = None,
-    ingest: IngestService | None = None,
-) -> list[Component]:
-    """The components the settings ask for: Telegram and/or Slack when their tokens are set."""
-    components: list[Component] = []
-    if settings.telegram.token:
-        from briefcast.bot.telegram import TelegramBot  # imported lazily: PTB only when configured
-
-        components.append(TelegramBot(settings, store, catalogue=catalogue, ingest=ingest))
-    if settings.slack.bot_token or (settings.slack.client_id and settings.slack.client_secret):
-        from briefcast.bot.slack import SlackBot  # imported lazily: bolt only when configured
-
-        components.append(SlackBot(settings, store, catalogue=catalogue, ingest=ingest))
-    return components
 
 
 def database_check(store: Store) -> HealthCheck:
@@ -125,22 +87,17 @@ async def serve(
     store: Store,
     *,
     stop_event: asyncio.Event | None = None,
-    components: Sequence[Component] | None = None,
+    components: Sequence[Component] = (),
     routes: Sequence[BaseRoute] = (),
-    catalogue: SectorCatalogue | None = None,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
     """Run the web app and the components until ``stop_event`` is set (or a signal arrives).
 
-    ``components`` defaults to :func:`default_components`; ``routes`` are extra
+    ``components`` are built by the composition root (:func:`briefcast.app.assemble`); ``routes`` are extra
     web routes (issue API, metrics). ``on_ready(port)`` is called once everything
     has started (tests use it with ``http_port=0``).
     """
-    parts = (
-        list(components)
-        if components is not None
-        else default_components(settings, store, catalogue=catalogue)
-    )
+    parts = list(components)
     stop = stop_event or asyncio.Event()
     checks: dict[str, HealthCheck] = {"database": database_check(store)}
     for part in parts:
@@ -205,79 +162,3 @@ async def _first(waiter: object, task: asyncio.Task[None]) -> None:
         await asyncio.wait({other, task}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         other.cancel()
-
-
-class Assembly:
-    """Everything ``briefcast run`` serves: settings (maybe overlaid), components, routes.
-
-    With no platform credential at all, the embedded playground (fake Telegram and
-    Slack, chat page) is assembled; otherwise the configured bots, the delivery
-    service, the source pollers and the operator dashboard.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        components: list[Component],
-        routes: list[BaseRoute],
-        *,
-        playground: bool,
-        close: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.settings = settings
-        self.components = components
-        self.routes = routes
-        self.playground = playground
-        self.close = close
-
-
-def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | None = None) -> Assembly:
-    """Build the components and routes for :func:`serve` from the settings."""
-    from briefcast.archive import archive_routes
-    from briefcast.dashboard import dashboard_routes
-    from briefcast.delivery.service import DeliveryService
-    from briefcast.delivery.transports import build_transports
-    from briefcast.ingest.api import issue_routes
-    from briefcast.ingest.sources import SourcePolling, build_pollers
-    from briefcast.metrics import instrument_commands, instrument_transports, metrics_route
-    from briefcast.playground import build_playground, wants_playground
-
-    if wants_playground(settings):
-        pg = build_playground(settings, store, catalogue=catalogue)
-        overlay = pg.settings
-        service = pg.ingest
-        components: list[Component] = list(pg.components)
-        routes: list[BaseRoute] = list(pg.routes)
-        close = pg.close
-    else:
-        overlay = settings
-        delivery = DeliveryService(
-            settings, store, instrument_transports(build_transports(settings, engine=store.engine))
-        )
-        service = IngestService(
-            store,
-            catalogue=catalogue,
-            on_published=delivery.on_issue_published,
-            options=settings.newsletter.parse_options(),
-        )
-        components = default_components(settings, store, catalogue=catalogue, ingest=service)
-        for c in components:
-            commands = getattr(c, "commands", None)
-            if commands is not None:
-                instrument_commands(commands)
-        components.append(delivery)
-        for c in components:
-            if hasattr(c, "on_reply"):  # the Telegram bot: its replies share the engine's budget
-                c.on_reply = functools.partial(delivery.engine.note_reply, "telegram")
-        routes = list(dashboard_routes(settings, store, ingest=service))
-        close = _noop
-    pollers = build_pollers(overlay.sources, service)
-    if pollers:
-        components.append(SourcePolling(pollers))
-    routes += [metrics_route(store), *issue_routes(service, api_token=overlay.api_token)]
-    routes += archive_routes(overlay, store, catalogue=catalogue)  # empty unless public_url is set
-    return Assembly(overlay, components, routes, playground=wants_playground(settings), close=close)
-
-
-def _noop() -> None:
-    return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,11 +63,27 @@ class Scheduler:
         self._aps: Any = None
         self._lock = asyncio.Lock()
 
+    def _waker(self) -> Callable[[int], None] | None:
+        """For the enqueue thread: wake the engine (on this loop) after each committed batch, so the
+        first messages of a large slot leave while the rest is still being enqueued."""
+        engine = self.engine
+        if engine is None:
+            return None
+        loop = asyncio.get_running_loop()
+
+        def woke(_: int) -> None:
+            if not loop.is_closed():  # a worker stopping while a slot is still being enqueued
+                loop.call_soon_threadsafe(engine.wake)
+
+        return woke
+
     async def tick(self) -> int:
         """Enqueue every due delivery (idempotent); returns how many rows were inserted."""
         async with self._lock:
             now = self.clock()
-            result = await asyncio.to_thread(outbox.enqueue_due, self.store.engine, now=now, grace=self.grace)
+            result = await asyncio.to_thread(
+                outbox.enqueue_due, self.store.engine, now=now, grace=self.grace, on_batch=self._waker()
+            )
             alerts = await asyncio.to_thread(self._alerts_and_corrections, result.issue_id, now)
         if (result.pending or alerts) and self.engine is not None:
             self.engine.wake()
@@ -84,7 +101,12 @@ class Scheduler:
             # edited, and the digest pass below then sees it has this revision already
             fixes = await asyncio.to_thread(self._corrections, issue_id, now)
             result = await asyncio.to_thread(
-                outbox.enqueue_due, self.store.engine, now=now, grace=self.grace, issue_id=issue_id
+                outbox.enqueue_due,
+                self.store.engine,
+                now=now,
+                grace=self.grace,
+                issue_id=issue_id,
+                on_batch=self._waker(),
             )
             alerts = await asyncio.to_thread(self._alerts, issue_id, now)
         if (result.pending or fixes or alerts) and self.engine is not None:

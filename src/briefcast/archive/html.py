@@ -2,7 +2,7 @@
 
 Issue content is untrusted (a newsletter is whatever a source sent): every piece of text goes
 through :func:`markupsafe.escape`, tags come only from this module, and a link target must be
-http(s) or mailto (:func:`briefcast.playground.render.safe_url`), else the text is shown unlinked.
+http(s) or mailto (:func:`briefcast.render.preview.safe_url`), else the text is shown unlinked.
 Images are not loaded (no third-party requests from a reader's browser, and the page's CSP allows
 none): an image becomes a link to it with its alt text.
 """
@@ -27,7 +27,7 @@ from briefcast.briefing.model import (
     Section,
     Table,
 )
-from briefcast.playground.render import safe_url
+from briefcast.render.preview import safe_url
 
 # Outermost first: <a><strong><em>…</em></strong></a>; code innermost, as in the platform renderers.
 _TAGS: tuple[tuple[str, str, str], ...] = (

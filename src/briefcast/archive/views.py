@@ -29,11 +29,11 @@ from starlette.staticfiles import StaticFiles
 
 from briefcast.archive import urls
 from briefcast.archive.html import blocks_html, section_body_html, unique_links
-from briefcast.archive.i18n import negotiate, t
 from briefcast.briefing.model import Briefing, Section
 from briefcast.briefing.sectors import Sector, SectorCatalogue
 from briefcast.config import Settings
 from briefcast.dashboard.views import environment
+from briefcast.i18n import negotiate, t
 from briefcast.render.compose import section_title, source_name
 from briefcast.store import Store
 from briefcast.store.records import StoredIssue
@@ -235,7 +235,7 @@ class Archive:
             other_lang="en" if lang == "zh" else "zh",
             css=self._path("/static/archive/archive.css"),
             home=self._path(urls.index_path()),
-            feeds=[(t("feed_all", lang), self._path(urls.feed_path()))]
+            feeds=[(t(lang, "feed_all"), self._path(urls.feed_path()))]
             + [(self.sector_label(s.key, lang), self._path(urls.feed_path(s.key))) for s in self.catalogue],
             sector_label=self.sector_label,
             **context,
@@ -287,13 +287,13 @@ class Archive:
         if wanted:
             sector = self._sector(wanted)
             if sector is None:
-                return self.not_found(request, lang, t("no_such_sector", lang, ref=wanted))
+                return self.not_found(request, lang, t(lang, "no_such_sector", ref=wanted))
             if sector.key != wanted:
                 return RedirectResponse(self._path(urls.index_path(sector=sector.key, lang=chosen)), 301)
         raw_page = request.query_params.get("page", "1")
         page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 0
         if page < 1:
-            return self.not_found(request, lang, t("no_such_page", lang, ref=raw_page))
+            return self.not_found(request, lang, t(lang, "no_such_page", ref=raw_page))
         key = sector.key if sector else None
 
         def load() -> tuple[int, list[StoredIssue], dict[date, str]]:
@@ -305,7 +305,7 @@ class Archive:
         total, shown, owners = await asyncio.to_thread(load)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         if page > pages:
-            return self.not_found(request, lang, t("no_such_page", lang, ref=page))
+            return self.not_found(request, lang, t(lang, "no_such_page", ref=page))
         views = [self._view(i, owners) for i in shown]
 
         def at(n: int, language: str = "") -> str:
@@ -339,7 +339,7 @@ class Archive:
         issue, owners = await asyncio.to_thread(load)
         if issue is None:
             lang = self._lang(request)
-            return self.not_found(request, lang, t("no_such_issue", lang, ref=ref))
+            return self.not_found(request, lang, t(lang, "no_such_issue", ref=ref))
         view = self._view(issue, owners)
         lang = self._lang(request, issue.briefing.language)
         other = "en" if lang == "zh" else "zh"
@@ -362,7 +362,7 @@ class Archive:
             sector = self._sector(name)
             if sector is None:
                 lang = self._lang(request)
-                return self.not_found(request, lang, t("no_such_sector", lang, ref=name))
+                return self.not_found(request, lang, t(lang, "no_such_sector", ref=name))
             if sector.key != name:
                 return RedirectResponse(self._path(urls.feed_path(sector.key)), 301)
         key = sector.key if sector else None
@@ -376,14 +376,14 @@ class Archive:
         entries = [self._entry(self._view(i, owners), key) for i in shown]
         updated = max((e["updated"] for e in entries), default=EPOCH)
         self_url = urls.absolute(self.public_url, urls.feed_path(key))
-        label = self.sector_label(key, lang) if key else t("feed_all", lang)
+        label = self.sector_label(key, lang) if key else t(lang, "feed_all")
         body = self.env.get_template("feed.xml").render(
             lang=lang,
             id=self_url,
             self_url=self_url,
             alternate=urls.absolute(self.public_url, urls.index_path(sector=key)),
-            title=t("feed_title", lang, sector=label),
-            subtitle=t("archive", lang),
+            title=t(lang, "feed_title", sector=label),
+            subtitle=t(lang, "archive"),
             updated=updated,
             entries=entries,
         )

@@ -22,12 +22,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
 
-from briefcast.bot.i18n import Lang, pick_language, t
 from briefcast.bot.ratelimit import RateLimiter
 from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem, Paragraph, Run
 from briefcast.briefing.sectors import Sector, SectorCatalogue, default_catalogue
 from briefcast.briefing.watch import MAX_WATCHES_PER_CHAT, Passage, watch_matches
 from briefcast.errors import BriefcastError
+from briefcast.i18n import Lang, pick_language, t
 from briefcast.render import compose
 from briefcast.render.document import Button, Document, notice_document
 from briefcast.render.options import supports

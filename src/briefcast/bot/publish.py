@@ -50,9 +50,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from briefcast.bot.commands import Reply, Request
-from briefcast.bot.i18n import Lang, pick_language, t
 from briefcast.briefing.model import Briefing, ListBlock, ListItem, Paragraph, Run
 from briefcast.errors import BriefingError, SourceError
+from briefcast.i18n import Lang, pick_language, t
 from briefcast.ingest.preview import IssuePreview, build_preview
 from briefcast.ingest.service import IngestOutcome, IngestService, TooLarge, kind_for
 from briefcast.render.document import Button, Document
@@ -326,17 +326,21 @@ class PublishFlow:
         from briefcast.delivery import outbox  # the delivery package is only needed on this path
 
         received = self.store.catalogue.received
-        targets = [s.id for s in self.store.active_subscriptions() if received(s.sectors, issue.sectors)]
-        if not targets:
-            return 0
-        await asyncio.to_thread(
-            outbox.enqueue_now, self.store.engine, issue.id, now=datetime.now(UTC), subscription_ids=targets
-        )
-        rows = await asyncio.to_thread(
-            outbox.list_deliveries, self.store.engine, issue_id=issue.id, limit=None
-        )
-        wanted = set(targets)
-        return len({d.subscription_id for d in rows if d.subscription_id in wanted})
+
+        def push() -> int:
+            # A page of subscriptions at a time (a million would not fit in the bot's memory), off
+            # the event loop; then the batched enqueue and a count, both keyed by subscription id.
+            targets: list[int] = []
+            after = 0
+            while page := self.store.active_subscriptions(after=after, limit=5000):
+                targets.extend(s.id for s in page if received(s.sectors, issue.sectors))
+                after = page[-1].id
+            if not targets:
+                return 0
+            outbox.enqueue_now(self.store.engine, issue.id, now=datetime.now(UTC), subscription_ids=targets)
+            return outbox.count_for(self.store.engine, issue.id, targets)
+
+        return await asyncio.to_thread(push)
 
     def _discard(self, issue: StoredIssue) -> bool:
         """Delete the draft (never a published issue); sending the same file again starts afresh."""

@@ -69,13 +69,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from briefcast.bot.commands import ChannelInfo, Commands, CommandStore, Reply, Request
-from briefcast.bot.i18n import Lang, pick_language, t
 from briefcast.bot.inbound import BodyTooLarge, read_capped
 from briefcast.bot.publish import PublishFlow, UploadInfo
 from briefcast.briefing.model import ListBlock, ListItem, Paragraph, Run
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
+from briefcast.i18n import Lang, pick_language, t
 from briefcast.ingest.service import IngestService
 from briefcast.render import compose
 from briefcast.render import slack as render_slack

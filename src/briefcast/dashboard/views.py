@@ -28,7 +28,7 @@ from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
 from briefcast.delivery import liveness, senders
-from briefcast.render.i18n import counted
+from briefcast.i18n import counted
 from briefcast.store import Store
 from briefcast.store.store import is_id
 
@@ -55,8 +55,8 @@ def environment(templates: Path = HERE / "templates") -> Environment:
 
 def telegram_preview_html(payload: dict[str, Any]) -> tuple[Markup, str]:
     """A Telegram sendMessage payload as Telegram would show it, plus TDLib's error if it would fail."""
-    from briefcast.playground.render import telegram_html
-    from briefcast.testing.fake_telegram import EntityParseError, parse_entities
+    from briefcast.render.preview import telegram_html
+    from briefcast.render.telegram_entities import EntityParseError, parse_entities
 
     try:
         plain, entities = parse_entities(str(payload.get("text", "")), payload.get("parse_mode"))
@@ -66,7 +66,7 @@ def telegram_preview_html(payload: dict[str, Any]) -> tuple[Markup, str]:
 
 
 def slack_preview_html(payload: dict[str, Any]) -> Markup:
-    from briefcast.playground.render import slack_html
+    from briefcast.render.preview import slack_html
 
     html, rows = slack_html(payload.get("blocks"), str(payload.get("text", "")))
     buttons = "".join(

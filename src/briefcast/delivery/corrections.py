@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from briefcast.briefing.model import Paragraph, Run
+from briefcast.i18n import t
 from briefcast.render.document import Button, Document
-from briefcast.render.i18n import t
 from briefcast.store.db import writer
 from briefcast.store.records import StoredIssue
 from briefcast.store.tables import as_utc
@@ -122,13 +122,13 @@ def notice_document(
     title = issue.title if issue is not None else ""
     revision = issue.revision if issue is not None else 2
     blocks = (
-        Paragraph((Run(t("corrected_body", lang, title=title, revision=revision)),)),
-        Paragraph((Run(t("corrected_where", lang, prefix=prefix), frozenset({"italic"})),)),
+        Paragraph((Run(t(lang, "corrected_body", title=title, revision=revision)),)),
+        Paragraph((Run(t(lang, "corrected_where", prefix=prefix), frozenset({"italic"})),)),
     )
     buttons: tuple[tuple[Button, ...], ...] = ()
     if public_url and issue is not None:
-        buttons = ((Button(t("read_issue", lang), url=issue_url(public_url, issue.id, lang=lang)),),)
-    return Document(title=t("corrected_title", lang), blocks=blocks, buttons=buttons)
+        buttons = ((Button(t(lang, "read_issue"), url=issue_url(public_url, issue.id, lang=lang)),),)
+    return Document(title=t(lang, "corrected_title"), blocks=blocks, buttons=buttons)
 
 
 # ----------------------------------------------------------------------------------- enqueue
@@ -176,19 +176,27 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
         ).all()
         if not originals:
             return 0
+        from briefcast.delivery.outbox import C
+
         active = {
-            int(r.id)
+            int(r.id): str(r.platform)
             for r in conn.execute(
-                sa.select(S.c.id).where(
-                    S.c.id.in_([int(o.subscription_id) for o in originals]), S.c.active.is_(True)
-                )
+                sa.select(S.c.id, C.c.platform)
+                .join(C, C.c.id == S.c.chat_id)
+                .where(S.c.id.in_([int(o.subscription_id) for o in originals]), S.c.active.is_(True))
             )
         }
+        # A correction is a row of its own next to the digest it edits: its identity is the
+        # issue's marked with this revision's id, so the one-delivery-per-identity constraint
+        # (revision 0008) keeps holding for digests while every revision can correct once.
+        marked = correction_identity(str(issue.identity), issue_id)
         rows = [
             {
                 "issue_id": issue_id,
                 "subscription_id": int(o.subscription_id),
                 "kind": "correction",
+                "identity": marked,
+                "platform": active[int(o.subscription_id)],
                 "corrects_id": int(o.original),
                 "status": "pending",
                 "attempts": 0,
@@ -219,6 +227,12 @@ def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
             .values(last_issue_id=issue_id, updated_at=now)
         )
     return inserted
+
+
+def correction_identity(identity: str, issue_id: int) -> str:
+    """``identity#<revision's issue id>`` within the column's 200 characters."""
+    suffix = f"#{issue_id}"
+    return identity[: 200 - len(suffix)] + suffix
 
 
 def _insert(conn: sa.Connection) -> Any:

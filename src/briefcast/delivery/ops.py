@@ -187,9 +187,11 @@ def retry_failed(store: Store, *, issue_id: int | None = None) -> int:
     return outbox.retry_failed(store.engine, now=_now(), issue_id=issue_id)
 
 
-def subs_list(store: Store, *, platform: str | None = None) -> list[SubscriptionRecord]:
-    """Active subscriptions (``briefcast subs list``)."""
-    return store.active_subscriptions(platform)
+def subs_list(
+    store: Store, *, platform: str | None = None, after: int = 0, limit: int | None = None
+) -> list[SubscriptionRecord]:
+    """Active subscriptions (``briefcast subs list``), one page of ``limit`` after id ``after``."""
+    return store.active_subscriptions(platform, after=after, limit=limit)
 
 
 def subs_add(

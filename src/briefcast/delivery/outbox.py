@@ -17,7 +17,8 @@ control time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,43 +76,70 @@ def _latest_issue(conn: sa.Connection, issue_id: int | None) -> sa.Row[Any] | No
 
 Conds = list[Any]
 
+#: Subscriptions enqueued per transaction. Each batch commits (locks are held for one batch, not
+#: for the whole slot) and is announced to the engine, so sending starts while the rest of a large
+#: slot is still being enqueued (issue 14).
+ENQUEUE_BATCH = 2000
 
-def _eligible(issue_id: int) -> Conds:
-    """Active subscriptions of active chats whose cursor is behind ``issue_id``."""
-    chat_active = sa.select(sa.literal(1)).where(C.c.id == S.c.chat_id, C.c.active.is_(True)).exists()
-    return [
-        S.c.active.is_(True),
-        chat_active,
-        sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id),
-    ]
+OnBatch = Callable[[int], None]
 
 
-def _not_had(identity: str) -> Any:
-    """No delivery row yet for this issue or any revision of it (never push an issue twice)."""
-    return ~(
-        sa.select(sa.literal(1))
-        .select_from(D.join(I, I.c.id == D.c.issue_id))
-        .where(D.c.subscription_id == S.c.id, I.c.identity == identity)
-        .exists()
+def _behind(issue_id: int) -> Any:
+    """The subscription's cursor is behind ``issue_id`` (it has not been given this issue yet)."""
+    return sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id)
+
+
+def _candidates(conn: sa.Connection, conds: Conds, limit: int | None = None) -> array[int]:
+    """Ids of the subscriptions matching ``conds`` (single-table filters only), ascending.
+
+    One scan of ``subscription`` (8 bytes per id: 8 MB for a million); every later statement of
+    the pass touches one batch of these by primary key, so no plan depends on table statistics.
+    """
+    out: array[int] = array("q")
+    # A server-side cursor on PostgreSQL (psycopg would buffer the whole result); sqlite3 streams.
+    opts = {"stream_results": True} if conn.dialect.name == "postgresql" else {}
+    result = conn.execution_options(**opts).execute(
+        sa.select(S.c.id).where(*conds).order_by(S.c.id).limit(limit)
     )
+    while part := result.fetchmany(20_000):
+        out.extend(int(r[0]) for r in part)
+    return out
 
 
-def _insert_rows(
-    conn: sa.Connection, issue_id: int, conds: Conds, *, status: str, now: datetime, error: str = ""
+def _chat_active() -> Any:
+    """The subscription's chat is active — a correlated *scalar* subquery on purpose.
+
+    An ``EXISTS`` may be planned as a hash semi-join that scans every chat once per batch; a
+    scalar subquery is evaluated per subscription row through the primary key, whatever the
+    planner's statistics say.
+    """
+    return sa.select(C.c.active).where(C.c.id == S.c.chat_id).scalar_subquery().is_(True)
+
+
+def _insert_batch(
+    conn: sa.Connection, issue_id: int, identity: str, conds: Conds, *, status: str, now: datetime, error: str
 ) -> int:
-    """``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: one row per (issue, subscription), at most."""
+    """``INSERT ... SELECT`` one delivery per subscription matching ``conds``; returns how many were new.
+
+    ``ON CONFLICT DO NOTHING`` covers both unique constraints: (issue, subscription) and
+    (subscription, identity) — a subscriber who has this issue, or another revision of it, keeps
+    the row they have. This replaces the anti-join over deliveries of earlier versions, which
+    PostgreSQL planned as a nested loop re-reading the rows the same statement inserted.
+    """
     dialect = conn.dialect.name
     ts = sa.DateTime(timezone=True)
     empty_json: Any = (
         sa.cast(sa.literal("[]"), D.c.message_ids.type) if dialect == "postgresql" else sa.literal("[]")
     )
+    platform = sa.select(C.c.platform).where(C.c.id == S.c.chat_id).scalar_subquery()
     src = sa.select(
-        sa.literal(issue_id), S.c.id, sa.literal(status), sa.literal(0), sa.literal(now, ts), sa.literal(""),
-        sa.literal(0), sa.literal(0), empty_json, sa.literal(error), sa.literal(now, ts), sa.literal(now, ts),
+        sa.literal(issue_id), S.c.id, sa.literal(identity), platform, sa.literal(status), sa.literal(0),
+        sa.literal(now, ts), sa.literal(""), sa.literal(0), sa.literal(0), empty_json, sa.literal(error),
+        sa.literal(now, ts), sa.literal(now, ts),
     ).where(*conds)  # fmt: skip
     cols = [
-        "issue_id", "subscription_id", "status", "attempts", "next_attempt_at", "lease_owner",
-        "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
+        "issue_id", "subscription_id", "identity", "platform", "status", "attempts", "next_attempt_at",
+        "lease_owner", "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
     ]  # fmt: skip
     ins: Any
     if dialect == "postgresql":
@@ -122,83 +150,155 @@ def _insert_rows(
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         ins = sqlite_insert(D)
-    ins = ins.from_select(cols, src).on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
+    ins = ins.from_select(cols, src).on_conflict_do_nothing()
     # RETURNING counts what was really inserted (rowcount is -1 for INSERT ... SELECT on psycopg).
     return len(conn.execute(ins.returning(D.c.id)).all())
 
 
-def _advance_cursor(conn: sa.Connection, issue_id: int, conds: Conds, now: datetime) -> None:
-    """Remember that these subscriptions have been given ``issue_id`` (delivered or skipped)."""
-    conn.execute(sa.update(S).where(*conds).values(last_issue_id=issue_id, updated_at=now))
+def _enqueue_group(
+    engine: Engine,
+    issue: sa.Row[Any],
+    conds: Conds,
+    *,
+    status: str,
+    now: datetime,
+    error: str = "",
+    batch_size: int = ENQUEUE_BATCH,
+    on_batch: OnBatch | None = None,
+) -> int:
+    """Enqueue ``issue`` for the active subscriptions matching ``conds``, one committed batch at a time.
+
+    The candidates are read once (one scan); then each batch is a primary-key range of at most
+    ``batch_size`` of them: the insert and the cursor update both read only that range, and the
+    chat's ``active`` flag through the chat's primary key. The cost of a slot is therefore linear
+    in its size whatever the planner believes about the tables, and locks are held per batch.
+    """
+    iid, identity = int(issue.id), str(issue.identity)
+    total = 0
+    # The first batch is read on its own and sent on its way before the rest of the candidates
+    # are read: the first message of a million-subscriber slot must not wait for a full scan.
+    after = 0
+    first: int | None = batch_size
+    while True:
+        with engine.connect() as conn:
+            ids = _candidates(conn, [S.c.active.is_(True), *conds, S.c.id > after], limit=first)
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            scope = [S.c.id.between(chunk[0], chunk[-1]), S.c.active.is_(True), *conds, _chat_active()]
+            with writer(engine).begin() as conn:
+                n = _insert_batch(conn, iid, identity, scope, status=status, now=now, error=error)
+                cursor = sa.update(S).where(*scope, _behind(iid)).values(last_issue_id=iid, updated_at=now)
+                conn.execute(cursor)
+            total += n
+            if n and on_batch is not None:
+                on_batch(n)
+        if first is None or len(ids) < first:
+            return total
+        after, first = ids[-1], None
+
+
+def _id_in(ids: Sequence[int], dialect: str, column: Any = None) -> Any:
+    """``column IN ids`` for sorted ``ids`` (default column ``subscription.id``).
+
+    Also bounded by ``BETWEEN first AND last``, which any index on the column serves as a range
+    whatever the statistics (an ``IN`` list alone was planned as a scan of the whole issue's rows
+    per batch). One array parameter on PostgreSQL: psycopg would otherwise parse a query text
+    with thousands of placeholders per batch.
+    """
+    column = S.c.id if column is None else column
+    bounded = column.between(ids[0], ids[-1])
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return sa.and_(bounded, column == sa.any_(sa.literal(list(ids), ARRAY(sa.Integer))))
+    return sa.and_(bounded, column.in_(list(ids)))
 
 
 def enqueue_due(
-    engine: Engine, *, now: datetime, grace: timedelta, issue_id: int | None = None
+    engine: Engine,
+    *,
+    now: datetime,
+    grace: timedelta,
+    issue_id: int | None = None,
+    batch_size: int = ENQUEUE_BATCH,
+    on_batch: OnBatch | None = None,
 ) -> EnqueueResult:
     """Insert the delivery rows whose slot has come for the latest published issue.
 
     ``issue_id`` given (the on-publish hook) restricts the pass to that issue; otherwise the
     latest published issue is used. Scheduled subscriptions are grouped by (time, timezone), so
-    the work is per distinct slot, not per subscriber. Idempotent: runs on every replica.
+    the decision is per distinct slot, not per subscriber. Rows are inserted in committed batches
+    of ``batch_size`` subscriptions; ``on_batch(n)`` is called after each batch that added ``n``
+    pending rows (the scheduler wakes the engine with it). Idempotent: runs on every replica.
     """
     now = as_utc(now)
     pending = skipped = 0
-    with writer(engine).begin() as conn:
+    with engine.connect() as conn:
         issue = _latest_issue(conn, issue_id)
-        if issue is None:
-            return EnqueueResult()
-        iid, identity, published = int(issue.id), str(issue.identity), utc(issue.published_at)
-        assert published is not None
-        base = _eligible(iid)
-        fresh = _not_had(identity)
-        # On-publish subscriptions.
-        pub = [*base, S.c.mode == "publish"]
-        if decide_publish(published, now, grace) == "send":
-            pending += _insert_rows(conn, iid, [*pub, fresh], status=PENDING, now=now)
+    if issue is None:
+        return EnqueueResult()
+    iid, published = int(issue.id), utc(issue.published_at)
+    assert published is not None
+    behind = _behind(iid)
+    notify = on_batch
+
+    def group(conds: Conds, what: str, why: str) -> None:
+        nonlocal pending, skipped
+        if what == "send":
+            pending += _enqueue_group(engine, issue, conds, status=PENDING, now=now, batch_size=batch_size,
+                                      on_batch=notify)  # fmt: skip
         else:
-            why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
-            skipped += _insert_rows(conn, iid, [*pub, fresh], status=SKIPPED, now=now, error=why)
-        _advance_cursor(conn, iid, pub, now)
-        if issue_id is None:
-            sched = [*base, S.c.mode == "scheduled"]
+            skipped += _enqueue_group(engine, issue, conds, status=SKIPPED, now=now, error=why,
+                                      batch_size=batch_size)  # fmt: skip
+
+    if issue_id is None:
+        sched = [S.c.active.is_(True), S.c.mode == "scheduled", behind]
+        with engine.connect() as conn:
             slots = conn.execute(
                 sa.select(S.c.time, S.c.timezone).where(*sched).group_by(S.c.time, S.c.timezone)
-            )
-            for at, tz_name in slots.all():
-                what, slot = decide_slot(published, parse_hhmm(at), ZoneInfo(tz_name), now, grace)
-                if what == "wait":
-                    continue
-                group = [*sched, S.c.time == at, S.c.timezone == tz_name]
-                if what == "send":
-                    pending += _insert_rows(conn, iid, [*group, fresh], status=PENDING, now=now)
-                else:
-                    why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
-                    skipped += _insert_rows(conn, iid, [*group, fresh], status=SKIPPED, now=now, error=why)
-                _advance_cursor(conn, iid, group, now)
+            ).all()
+        for at, tz_name in slots:
+            what, slot = decide_slot(published, parse_hhmm(at), ZoneInfo(tz_name), now, grace)
+            if what == "wait":
+                continue
+            why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
+            group([S.c.mode == "scheduled", S.c.time == at, S.c.timezone == tz_name, behind], what, why)
+    # On-publish subscriptions (after the slots: a due slot's first batch must not wait for this scan).
+    why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
+    group([S.c.mode == "publish", behind], decide_publish(published, now, grace), why)
     return EnqueueResult(pending, skipped, iid)
 
 
 def enqueue_now(
-    engine: Engine, issue_id: int, *, now: datetime, subscription_ids: Sequence[int] | None = None
+    engine: Engine,
+    issue_id: int,
+    *,
+    now: datetime,
+    subscription_ids: Sequence[int] | None = None,
+    batch_size: int = ENQUEUE_BATCH,
+    on_batch: OnBatch | None = None,
 ) -> int:
     """Operator push: enqueue ``issue_id`` for every active subscription (or the given ones) now.
 
-    Still one row per (issue, subscription): a subscriber who already has this issue (sent,
-    pending or failed) is left alone — use :func:`retry_failed` for failures.
+    Still one row per (issue identity, subscription): a subscriber who already has this issue —
+    this revision or another one (sent, pending or failed) — is left alone; use
+    :func:`retry_failed` for failures. Committed in batches like :func:`enqueue_due`.
     """
     now = as_utc(now)
-    with writer(engine).begin() as conn:
+    with engine.connect() as conn:
         issue = _latest_issue(conn, issue_id)
-        if issue is None:
-            return 0
-        chat_active = sa.select(sa.literal(1)).where(C.c.id == S.c.chat_id, C.c.active.is_(True)).exists()
-        conds: Conds = [S.c.active.is_(True), chat_active]
-        if subscription_ids is not None:
-            conds.append(S.c.id.in_(list(subscription_ids)))
-        n = _insert_rows(conn, issue_id, conds, status=PENDING, now=now)
-        behind = sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id)
-        _advance_cursor(conn, issue_id, [*conds, behind], now)
-    return n
+    if issue is None:
+        return 0
+    if subscription_ids is None:
+        return _enqueue_group(engine, issue, [], status=PENDING, now=now, batch_size=batch_size,
+                              on_batch=on_batch)  # fmt: skip
+    wanted = sorted({int(i) for i in subscription_ids})
+    total = 0
+    for start in range(0, len(wanted), batch_size):  # an id list per batch, never one of a million
+        part = _id_in(wanted[start : start + batch_size], engine.dialect.name)
+        total += _enqueue_group(engine, issue, [part], status=PENDING, now=now, batch_size=batch_size,
+                                on_batch=on_batch)  # fmt: skip
+    return total
 
 
 # ----------------------------------------------------------------------------------------------- claim
@@ -249,22 +349,24 @@ W = WatcherRow.__table__  # type: ignore[attr-defined]
 WW = WatchRow.__table__  # type: ignore[attr-defined]
 
 
-def _on_platforms(platforms: Sequence[str]) -> sa.ColumnElement[bool]:
-    """The delivery's subscription (or watcher) is on one of ``platforms`` (a correlated EXISTS)."""
-    wanted = list(platforms)
-    by_sub = (
-        sa.select(sa.literal(1))
-        .select_from(S.join(C, C.c.id == S.c.chat_id))
-        .where(S.c.id == D.c.subscription_id, C.c.platform.in_(wanted))
-        .exists()
-    )
-    by_watcher = (
-        sa.select(sa.literal(1))
-        .select_from(W.join(C, C.c.id == W.c.chat_id))
-        .where(W.c.id == D.c.watcher_id, C.c.platform.in_(wanted))
-        .exists()
-    )
-    return sa.or_(by_sub, by_watcher)
+def _on_platforms(platforms: Sequence[str]) -> Any:
+    """The delivery is to one of ``platforms`` (``delivery.platform``, revision 0008: no join)."""
+    return D.c.platform.in_(list(platforms))
+
+
+def _index_order(conn: sa.Connection) -> None:
+    """PostgreSQL: plan this transaction's queue reads as walks of the claim index, in order.
+
+    ``ORDER BY next_attempt_at, id LIMIT n`` over pending rows is served by the index
+    ``(status, next_attempt_at, id)``, but right after a large enqueue the statistics still say
+    the table is tiny, and the planner chose to read *every* pending row and sort them — per
+    claim (34 ms at 100k pending, seconds at 1M: a quadratic drain). Sorts and bitmap scans are
+    switched off for the transaction only (``SET LOCAL``), so the plan does not depend on
+    statistics. SQLite's planner already uses the index.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 def claim(
@@ -288,9 +390,9 @@ def claim(
     lease_from = as_utc(lease_now) if lease_now is not None else datetime.now(UTC)
     conds: Conds = [D.c.status == PENDING, D.c.next_attempt_at <= now]
     if platforms is not None:
-        # A correlated EXISTS per candidate row: ``subscription_id IN (every subscription on the
-        # platform)`` made SQLite build that whole set on each claim (44 ms per claim of 64 at 100k
-        # pending; 0.5 ms this way, docs/benchmarks.md).
+        # The delivery's own platform column (revision 0008). Earlier: ``subscription_id IN (every
+        # subscription on the platform)`` (44 ms per claim at 100k pending on SQLite), then a
+        # correlated EXISTS per candidate (199 ms per claim at 100k on PostgreSQL, issue 14).
         conds.append(_on_platforms(platforms))
     due = (
         sa.select(D.c.id)
@@ -318,6 +420,7 @@ def claim(
         )
     )
     with writer(engine).begin() as conn:
+        _index_order(conn)
         rows = conn.execute(stmt).all()
         if not rows:
             return []
@@ -692,6 +795,18 @@ def list_deliveries(
         return [_record(r) for r in conn.execute(q)]
 
 
+def count_for(engine: Engine, issue_id: int, subscription_ids: Sequence[int]) -> int:
+    """How many of ``subscription_ids`` have a delivery of ``issue_id`` (queued, sent, failed...)."""
+    ids = sorted({int(i) for i in subscription_ids})
+    total = 0
+    with engine.connect() as conn:
+        for start in range(0, len(ids), ENQUEUE_BATCH):
+            part = _id_in(ids[start : start + ENQUEUE_BATCH], engine.dialect.name, D.c.subscription_id)
+            count = sa.select(sa.func.count()).select_from(D).where(D.c.issue_id == issue_id, part)
+            total += int(conn.execute(count).scalar_one())
+    return total
+
+
 def count_by_status(engine: Engine, *, issue_id: int | None = None) -> dict[str, int]:
     """``{"pending": n, "sent": m, ...}`` (progress bars, health checks)."""
     q = sa.select(D.c.status, sa.func.count()).group_by(D.c.status)
@@ -734,8 +849,12 @@ def next_due_at(
     on: Conds = [] if platforms is None else [_on_platforms(platforms)]
     waiting: Conds = [~D.c.last_error.startswith(PAUSED_PREFIX)] if skip_paused else []
     with engine.connect() as conn:
+        _index_order(conn)  # the earliest pending row by walking the index, not by reading them all
         pending = conn.execute(
-            sa.select(sa.func.min(D.c.next_attempt_at)).where(D.c.status == PENDING, *on, *waiting)
+            sa.select(D.c.next_attempt_at)
+            .where(D.c.status == PENDING, D.c.next_attempt_at.is_not(None), *on, *waiting)
+            .order_by(D.c.next_attempt_at)
+            .limit(1)
         ).scalar()
         leased = conn.execute(
             sa.select(sa.func.min(D.c.lease_until)).where(D.c.status == CLAIMED, *on)

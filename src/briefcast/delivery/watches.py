@@ -91,6 +91,8 @@ def enqueue_watch_alerts(
                 "subscription_id": None,
                 "watcher_id": w.id,
                 "kind": "watch",
+                "identity": issue.identity,
+                "platform": w.chat.platform,
                 "status": "pending" if found else "skipped",
                 "attempts": 0,
                 "next_attempt_at": at,

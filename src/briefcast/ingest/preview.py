@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from briefcast.briefing.model import Briefing
+from briefcast.i18n import pick_language
 from briefcast.render import slack as slack_render
 from briefcast.render import telegram as telegram_render
 from briefcast.render.compose import digest_parts
@@ -113,7 +114,7 @@ def build_preview(
     failure becomes a warning, because the operator must see it *before*
     publishing rather than subscribers missing a message afterwards.
     """
-    lang = lang or briefing.language
+    lang = pick_language(lang, briefing.language)  # ?lang=de on the API: English chrome, as before
     warnings: list[str] = []
     if briefing.date is None:
         warnings.append("the issue has no date; it is identified by its title only")

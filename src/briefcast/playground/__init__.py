@@ -9,7 +9,7 @@ serves what it returns::
     finally:
         pg.close()
 
-What runs: the fake Telegram Bot API and fake Slack Web API from :mod:`briefcast.testing`
+What runs: the fake Telegram Bot API and fake Slack Web API from :mod:`briefcast.emulators`
 (embedded, on ephemeral loopback ports), the *real* Telegram bot (python-telegram-bot, long
 polling the fake) and Slack app (bolt, HTTP mode, its ``/slack/events`` route on our web app),
 and the real scheduler and delivery engine on a clock the page can move forward. The page at
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute
 
 from briefcast.briefing.sectors import SectorCatalogue
+from briefcast.component import Component
 from briefcast.config import Secret, Settings
 from briefcast.ingest.service import IngestService
 from briefcast.metrics import METRICS, Metrics, instrument_commands, instrument_transports
@@ -36,7 +37,6 @@ from briefcast.playground.platform import (
 )
 from briefcast.playground.schedule import PlaygroundDelivery, ShiftableClock
 from briefcast.playground.web import PlaygroundWeb
-from briefcast.runtime import Component
 from briefcast.store import Store
 
 __all__ = [

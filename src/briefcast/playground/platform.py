@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from briefcast.playground.render import slack_html, telegram_buttons, telegram_html
-from briefcast.testing.fake_slack import FakeSlack, SlackLimits, sign
-from briefcast.testing.fake_telegram import FakeTelegram, TelegramLimits
+from briefcast.emulators.slack import FakeSlack, SlackLimits, sign
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
+from briefcast.render.preview import slack_html, telegram_buttons, telegram_html
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ class LocalPlatform:
         """``@briefcast <text>`` in the channel: a signed ``app_mention`` event."""
         import json
 
-        from briefcast.testing.fake_slack import app_mention_event
+        from briefcast.emulators.slack import app_mention_event
 
         event = app_mention_event(SLACK_USER, SLACK_CHANNEL, f"<@{self.slack.bot_user_id}> {text}")
         body = json.dumps(self.slack.event(event))
@@ -328,7 +328,7 @@ class LocalPlatform:
 
     def slack_button(self, item_id: str, action_id: str, value: str) -> tuple[str, dict[str, str]]:
         """A signed ``block_actions`` press on a message in the channel."""
-        from briefcast.testing.fake_slack import block_actions_payload, form_body
+        from briefcast.emulators.slack import block_actions_payload, form_body
 
         response_url = self.slack.new_response_url()
         with self._lock:

@@ -22,7 +22,7 @@ from briefcast.config import Settings
 from briefcast.delivery.engine import Transport
 from briefcast.delivery.service import DeliveryService
 from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
-from briefcast.render.i18n import counted
+from briefcast.i18n import counted
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)

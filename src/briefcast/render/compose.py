@@ -34,8 +34,8 @@ from briefcast.briefing.model import (
 from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.briefing.watch import Passage as WatchPassage
 from briefcast.briefing.watch import watch_matches
+from briefcast.i18n import is_zh, t
 from briefcast.render.document import Button, Document
-from briefcast.render.i18n import is_zh, t
 
 # Telegram shows button labels on one line; longer labels are cut with "…".
 BUTTON_TEXT_MAX = 40
@@ -71,7 +71,7 @@ def section_title(briefing: Briefing, section: Section, lang: str | None = None)
     head = f"{section.emoji} {section.name}".strip()
     title = f"{head}{_colon(briefing)}{section.headline}" if section.headline else head
     if section.kind == "sponsor":
-        title = f"{title} · {t('sponsored', lang or briefing.language)}"
+        title = f"{title} · {t(lang or briefing.language, 'sponsored')}"
     return title
 
 
@@ -79,7 +79,7 @@ def label_images(blocks: tuple[Block, ...], lang: str) -> tuple[Block, ...]:
     """Images without alt text get the reader's word for "image" (``🖼 图片``), so none is invisible."""
     if not any(r.image and not r.text.strip() for r in iter_runs(blocks)):
         return blocks
-    word = t("image", lang)
+    word = t(lang, "image")
     return map_runs(blocks, lambda r: replace(r, text=word) if r.image and not r.text.strip() else r)
 
 
@@ -167,7 +167,7 @@ def footer_name(briefing: Briefing) -> str:
 def footer(briefing: Briefing, lang: str) -> str:
     """Attribution and issue date, short: ``来源：量子鲨鱼 · 2026-11-28``."""
     who = footer_name(briefing)
-    parts = [t("source", lang, who=who)] if who else []
+    parts = [t(lang, "source", who=who)] if who else []
     if briefing.date is not None:
         parts.append(briefing.date.isoformat())
     return " · ".join(parts)
@@ -220,7 +220,7 @@ def with_issue_link(
     if not public_url:
         return doc
     url = issue_url(public_url, issue_id, lang=lang, section=section)
-    return replace(doc, buttons=(*doc.buttons, (Button(t("read_issue", lang), url=url),)))
+    return replace(doc, buttons=(*doc.buttons, (Button(t(lang, "read_issue"), url=url),)))
 
 
 def _compact_blocks(sec: Section, lang: str) -> tuple[Block, ...]:
@@ -232,9 +232,9 @@ def _compact_blocks(sec: Section, lang: str) -> tuple[Block, ...]:
     else:
         first = sec.blocks[:1]
         omitted = 0
-    line = t("links", lang, n=len(sec.links))
+    line = t(lang, "links", n=len(sec.links))
     if omitted:
-        line += " · " + t("more_groups", lang, n=omitted)
+        line += " · " + t(lang, "more_groups", n=omitted)
     return (*first, Paragraph((Run(line, frozenset({"italic"})),)))
 
 
@@ -263,13 +263,13 @@ def intro_placement(briefing: Briefing) -> str:
 
 def intro_label(lang: str) -> str:
     """What the intro (the text before the first section) is called: 导语 / Intro."""
-    return t("intro_title", lang)
+    return t(lang, "intro_title")
 
 
 def intro_document(briefing: Briefing, lang: str = "zh") -> Document:
     """The intro on its own: the issue title over the text before the first section."""
     return Document(
-        title=briefing.title or t("intro_title", lang),
+        title=briefing.title or t(lang, "intro_title"),
         blocks=label_images(briefing.preamble, lang),
         footer=footer(briefing, lang),
     )
@@ -322,7 +322,7 @@ def overview_document(briefing: Briefing, lang: str = "zh", *, issue_id: int | N
     if briefing.topics:
         sep = "、" if is_zh(briefing.language) else ", "
         blocks.append(
-            Paragraph((Run(t("topics", lang), frozenset({"bold"})), Run(sep.join(briefing.topics))))
+            Paragraph((Run(t(lang, "topics"), frozenset({"bold"})), Run(sep.join(briefing.topics))))
         )
     blocks.extend(label_images(briefing.preamble, lang))
     items: list[ListItem] = []
@@ -332,15 +332,15 @@ def overview_document(briefing: Briefing, lang: str = "zh", *, issue_id: int | N
         if s.headline:
             runs.append(Run(_colon(briefing) + s.headline))
         if s.kind == "sponsor":
-            runs.append(Run(f" · {t('sponsored', lang)}", frozenset({"italic"})))
+            runs.append(Run(f" · {t(lang, 'sponsored')}", frozenset({"italic"})))
         items.append(ListItem(tuple(runs)))
     if items:
         blocks.append(ListBlock(tuple(items)))
         if len(items) > MAX_SECTION_BUTTONS:
-            more = t("more_sections", lang, n=len(items) - MAX_SECTION_BUTTONS)
+            more = t(lang, "more_sections", n=len(items) - MAX_SECTION_BUTTONS)
             blocks.append(Paragraph((Run(more, frozenset({"italic"})),)))
     else:
-        blocks.append(Paragraph((Run(t("no_sections", lang)),)))
+        blocks.append(Paragraph((Run(t(lang, "no_sections")),)))
     said = briefing.attribution.strip()
     if said and said != footer_name(briefing):
         # the footer names the producer; the whole byline ("… contact us to subscribe") is read here
@@ -365,8 +365,8 @@ def keywords_document(briefing: Briefing, lang: str = "zh") -> Document:
     """
     if not briefing.keywords:
         return Document(
-            title=t("keywords_title", lang),
-            blocks=(Paragraph((Run(t("no_keywords", lang)),)),),
+            title=t(lang, "keywords_title"),
+            blocks=(Paragraph((Run(t(lang, "no_keywords")),)),),
             footer=footer(briefing, lang),
         )
     items = tuple(ListItem((Run(kw),), number=i + 1) for i, kw in enumerate(briefing.keywords))
@@ -375,7 +375,7 @@ def keywords_document(briefing: Briefing, lang: str = "zh") -> Document:
         for i, kw in enumerate(briefing.keywords)
     ]
     return Document(
-        title=t("keywords_title", lang),
+        title=t(lang, "keywords_title"),
         blocks=(ListBlock(items, ordered=True),),
         footer=footer(briefing, lang),
         buttons=_rows(buttons, 3),
@@ -385,10 +385,10 @@ def keywords_document(briefing: Briefing, lang: str = "zh") -> Document:
 def takeaways_document(briefing: Briefing, lang: str = "zh") -> Document:
     """The issue's closing takeaways as bullets."""
     if not briefing.takeaways:
-        blocks: tuple[Block, ...] = (Paragraph((Run(t("no_takeaways", lang)),)),)
+        blocks: tuple[Block, ...] = (Paragraph((Run(t(lang, "takeaways_none")),)),)
     else:
         blocks = (ListBlock(tuple(ListItem((Run(x),)) for x in briefing.takeaways)),)
-    return Document(title=t("takeaways_title", lang), blocks=blocks, footer=footer(briefing, lang))
+    return Document(title=t(lang, "takeaways_title"), blocks=blocks, footer=footer(briefing, lang))
 
 
 # ------------------------------------------------------------ keyword passages
@@ -401,7 +401,7 @@ def keyword_passages_document(briefing: Briefing, keyword: str, lang: str = "zh"
     finds it in a long paragraph.
     """
     kw = " ".join(keyword.split())
-    title = t("keyword_title", lang, kw=_shorten(kw, 64))
+    title = t(lang, "keyword_title", kw=_shorten(kw, 64))
     pattern = re.compile(re.escape(kw), re.IGNORECASE) if kw else None
     groups: list[Block] = []
     count = 0
@@ -412,9 +412,9 @@ def keyword_passages_document(briefing: Briefing, keyword: str, lang: str = "zh"
         count += len(found)
         groups.append(Group(label=section_title(briefing, sec), blocks=_passage_blocks(found, pattern)))
     if not groups:
-        body: tuple[Block, ...] = (Paragraph((Run(t("keyword_none", lang, kw=kw)),)),)
+        body: tuple[Block, ...] = (Paragraph((Run(t(lang, "keyword_none", kw=kw)),)),)
     else:
-        body = (Paragraph((Run(t("keyword_count", lang, n=count), frozenset({"italic"})),)), *groups)
+        body = (Paragraph((Run(t(lang, "keyword_count", n=count), frozenset({"italic"})),)), *groups)
     return Document(title=title, blocks=body, footer=footer(briefing, lang))
 
 
@@ -570,11 +570,11 @@ def watch_document(
     """
     cat = catalogue or default_catalogue()
     words = _words_of(passages)
-    title = t("watch_title", lang, words=_shorten("、".join(words) if is_zh(lang) else ", ".join(words), 80))
+    title = t(lang, "watch_title", words=_shorten("、".join(words) if is_zh(lang) else ", ".join(words), 80))
     shown = list(passages[: max(max_passages, 0)])
     blocks: list[Block] = [
         Paragraph(
-            (Run(t("watch_intro", lang, n=len(passages), title=briefing.title), frozenset({"italic"})),)
+            (Run(t(lang, "watch_intro", n=len(passages), title=briefing.title), frozenset({"italic"})),)
         )
     ]
     order: list[str] = []
@@ -587,13 +587,13 @@ def watch_document(
         group_blocks = list(_watch_blocks(found))
         url = section_url(key) if section_url is not None else None
         if url:
-            group_blocks.append(Paragraph((Run(t("watch_section_link", lang), url=url),)))
+            group_blocks.append(Paragraph((Run(t(lang, "watch_section_link"), url=url),)))
         blocks.append(Group(label=label, blocks=tuple(group_blocks)))
     hidden = len(passages) - len(shown)
     if hidden > 0:
-        line = t("watch_more", lang, n=hidden, prefix=prefix, word=words[0] if words else "")
+        line = t(lang, "watch_more", n=hidden, prefix=prefix, word=words[0] if words else "")
         blocks.append(Paragraph((Run(line, frozenset({"italic"})),)))
-    blocks.append(Paragraph((Run(t("watch_manage", lang, prefix=prefix), frozenset({"italic"})),)))
+    blocks.append(Paragraph((Run(t(lang, "watch_manage", prefix=prefix), frozenset({"italic"})),)))
     buttons: list[Button] = []
     if issue_id is not None:
         for key in order[:MAX_WATCH_BUTTONS]:

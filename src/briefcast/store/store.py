@@ -758,14 +758,17 @@ class Store:
                 sub.last_issue_id, sub.updated_at = issue_id, now()
                 s.add(sub)
 
-    def _subs(self, *conds: Any) -> list[SubscriptionRecord]:
+    def _subs(self, *conds: Any, limit: int | None = None) -> list[SubscriptionRecord]:
         with self._read() as s:
-            rows = s.exec(
+            stmt = (
                 select(SubscriptionRow, ChatRow)
                 .join(ChatRow, col(SubscriptionRow.chat_id) == col(ChatRow.id))
                 .where(*conds)
                 .order_by(col(SubscriptionRow.id))
-            ).all()
+            )
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            rows = s.exec(stmt).all()
             return [_sub_record(sub, chat) for sub, chat in rows]
 
     def get_subscription(self, subscription_id: int) -> SubscriptionRecord | None:
@@ -788,12 +791,17 @@ class Store:
         """Subscriptions a user created on a platform (active or not), e.g. for "my subscriptions"."""
         return self._subs(col(ChatRow.platform) == platform, col(SubscriptionRow.created_by) == user_id)
 
-    def active_subscriptions(self, platform: str | None = None) -> list[SubscriptionRecord]:
-        """Subscriptions to deliver: active, in an active chat."""
+    def active_subscriptions(
+        self, platform: str | None = None, *, after: int = 0, limit: int | None = None
+    ) -> list[SubscriptionRecord]:
+        """Subscriptions to deliver: active, in an active chat; by id, one page if ``limit`` is given
+        (keyset paging: ``after`` = the last id of the previous page, so page N costs what page 1 does)."""
         conds: list[Any] = [col(SubscriptionRow.active), col(ChatRow.active)]
         if platform is not None:
             conds.append(col(ChatRow.platform) == platform)
-        return self._subs(*conds)
+        if after:
+            conds.append(col(SubscriptionRow.id) > after)
+        return self._subs(*conds, limit=limit)
 
     # -------------------------------------------------------- subscription options
 
@@ -1060,15 +1068,27 @@ class Store:
     def enqueue_delivery(
         self, issue_id: int, subscription_id: int, *, next_attempt_at: datetime | None = None
     ) -> DeliveryRecord:
-        """The outbox row for (issue, subscription), created ``pending`` if missing (idempotent)."""
+        """The outbox row for (issue, subscription), created ``pending`` if missing (idempotent).
+
+        One row per issue identity: if the subscription already has another revision of this
+        issue, that row is returned and nothing is inserted (nobody gets the same issue twice).
+        """
         stamp = now()
         with self._write() as s:
+            identity = s.exec(select(IssueRow.identity).where(IssueRow.id == issue_id)).one()
+            platform = s.exec(
+                select(ChatRow.platform)
+                .join(SubscriptionRow, col(SubscriptionRow.chat_id) == ChatRow.id)
+                .where(SubscriptionRow.id == subscription_id)
+            ).one()
             self._insert_ignore(
                 s,
                 _table("delivery"),
                 {
                     "issue_id": issue_id,
                     "subscription_id": subscription_id,
+                    "identity": identity,
+                    "platform": platform,
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": next_attempt_at or stamp,
@@ -1085,7 +1105,7 @@ class Store:
             )
             row = s.exec(
                 select(DeliveryRow).where(
-                    DeliveryRow.issue_id == issue_id, DeliveryRow.subscription_id == subscription_id
+                    DeliveryRow.identity == identity, DeliveryRow.subscription_id == subscription_id
                 )
             ).one()
             return _delivery_record(row)

@@ -155,6 +155,9 @@ class DeliveryRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "subscription_id", name="uq_delivery_issue_subscription"),
         sa.UniqueConstraint("issue_id", "watcher_id", name="uq_delivery_issue_watcher"),
+        # one delivery per issue identity, whatever the revision (revision 0008): the enqueue paths
+        # rely on it (INSERT ... ON CONFLICT DO NOTHING), and a corrected revision is not re-sent
+        sa.UniqueConstraint("subscription_id", "identity", name="uq_delivery_subscription_identity"),
         # id too: claims order by (next_attempt_at, id), so PostgreSQL reads the index in order
         # instead of sorting every pending row before its LIMIT (revision 0002)
         sa.Index("ix_delivery_status_next_id", "status", "next_attempt_at", "id"),
@@ -179,6 +182,10 @@ class DeliveryRow(SQLModel, table=True):
         sa_column_args=[sa.ForeignKey("delivery.id", ondelete="SET NULL", name="fk_delivery_corrects")],
     )
     detail: list[str] | None = Field(default=None, nullable=True, sa_type=JSONType)
+    # revision 0008: the issue's identity (one delivery per subscription and identity) and the
+    # chat's platform, copied at enqueue so the dashboard and /metrics count without joins
+    identity: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    platform: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|skipped
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)

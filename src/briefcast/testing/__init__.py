@@ -1,1 +1,4 @@
-"""Tools for tests, benchmarks and the local playground: fake Telegram and Slack servers."""
+"""Test-only checks: payloads Telegram (TDLib) and Slack (Block Kit) would accept, the PostgreSQL probe.
+
+The fake platforms are a runtime component of their own: :mod:`briefcast.emulators`.
+"""

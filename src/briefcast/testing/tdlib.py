@@ -2,41 +2,20 @@
 
 Telegram's Bot API server parses ``parse_mode=HTML`` with TDLib; running the
 same parser in tests catches "can't parse entities" before a real chat does.
-``tdjson`` is a dev dependency, imported on first use.
+``tdjson`` is a dev dependency, imported on first use (by
+:func:`briefcast.render.telegram_entities.td_execute`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import cache
-from typing import Any, Protocol, cast
+from typing import Any
+
+from briefcast.render.telegram_entities import td_execute
 
 MAX_TEXT = 4096
 MAX_ENTITIES = 100
 MAX_CALLBACK_BYTES = 64
-
-
-class _Execute(Protocol):
-    def __call__(self, request: bytes, /) -> bytes | None: ...
-
-
-@cache
-def _td_execute() -> _Execute:
-    """``tdjson.td_execute`` with TDLib's logging silenced (it writes to stderr otherwise)."""
-    import tdjson  # dev dependency: imported lazily so production never needs it
-
-    execute = cast(_Execute, tdjson.td_execute)
-    execute(json.dumps({"@type": "setLogVerbosityLevel", "new_verbosity_level": 0}).encode())
-    return execute
-
-
-def td_execute(request: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one synchronous TDLib request and decode its answer."""
-    raw = _td_execute()(json.dumps(request).encode())
-    if raw is None:
-        raise AssertionError(f"TDLib returned nothing for {request.get('@type')!r}")
-    return cast(dict[str, Any], json.loads(raw))
 
 
 def parse_html_entities(text: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@
     el.dataset.id = item.id;
     var body = document.createElement("div");
     body.className = "body";
-    body.innerHTML = item.html; // server-built, escaped (see briefcast.playground.render)
+    body.innerHTML = item.html; // server-built, escaped (see briefcast.render.preview)
     el.appendChild(body);
     (item.buttons || []).forEach(function (row) { el.appendChild(buttonRow(item, row)); });
     if (item.note) {

@@ -1,10 +1,11 @@
 """Show platform messages in a browser as the platforms would, safely.
 
 Telegram: we do not re-display the HTML the bot sent. We display what Telegram *made of
-it*: the plain text and entities the fake Bot API produced with TDLib's parser (the same
-parser Telegram runs). A message Telegram would reject never reaches the page, and an
-entity Telegram would drop is not shown either. Every character of text is escaped;
-tags come only from the entity table below; link targets must be http(s), tg or mailto.
+it*: the plain text and entities TDLib's parser produced (the same parser Telegram runs;
+:func:`briefcast.render.telegram_entities.parse_entities`, which the Telegram emulator uses
+too). A message Telegram would reject never reaches the page, and an entity Telegram would
+drop is not shown either. Every character of text is escaped; tags come only from the entity
+table below; link targets must be http(s), tg or mailto.
 
 Slack: Block Kit is rendered block by block (header, section with mrkdwn and fields,
 context, divider, actions, image); mrkdwn is interpreted the way Slack does — ``*bold*``,

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Self, TypeVar
 
 from aiohttp import web
 
-from briefcast.testing.limits import ARRIVAL
+from briefcast.emulators.limits import ARRIVAL
 
 __all__ = ["FakeServer", "Notifier", "RecordedRequest", "RequestBody", "UploadedFile", "read_body"]
 

@@ -1,0 +1,3 @@
+from briefcast.emulators.slack.server import main
+
+main()

@@ -1,0 +1,3 @@
+from briefcast.emulators.telegram.server import main
+
+main()
