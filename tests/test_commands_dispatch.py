@@ -26,9 +26,9 @@ from briefcast.bot.commands import (
     Request,
     command,
 )
-from briefcast.bot.i18n import Lang, t
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
+from briefcast.i18n import Lang, t
 from briefcast.store import ChatRef, Store, StoredIssue
 
 GROUP_ADMIN = "1"
