@@ -14,12 +14,13 @@ This module never imports ``telegram`` or ``slack_*``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from briefcast.bot.ratelimit import RateLimiter
 from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem, Paragraph, Run
@@ -52,6 +53,9 @@ from briefcast.store.records import (
 )
 
 log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 ChatKind = Literal["private", "group", "supergroup", "channel", "slack_channel", "im"]
 PRIVATE_KINDS: frozenset[str] = frozenset({"private", "im"})
@@ -291,7 +295,12 @@ class CommandSpec:
     usage_zh: str = ""
     usage_en: str = ""
     changes_subscriptions: bool = False
+    # enforced by the dispatcher (:meth:`Commands._dispatch`): in a shared chat only its admins
     needs_admin: bool = False
+    # the arguments may name a remote chat (``@channel`` / id), which brings its own checks
+    targets: bool = False
+    # without arguments the command only shows (``/settings``, ``/watches``): anyone may
+    reads_bare: bool = False
     sector: str | None = None
     # aliases that also appear in platform menus (sector aliases like /finance do; "list" does not)
     menu_aliases: tuple[str, ...] = ()
@@ -325,6 +334,8 @@ def command(
     usage_en: str = "",
     changes_subscriptions: bool = False,
     needs_admin: bool = False,
+    targets: bool = False,
+    reads_bare: bool = False,
     platforms: Sequence[str] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare a command: the decorated coroutine becomes its handler, the arguments its metadata."""
@@ -341,6 +352,8 @@ def command(
                 usage_en=usage_en,
                 changes_subscriptions=changes_subscriptions,
                 needs_admin=needs_admin,
+                targets=targets,
+                reads_bare=reads_bare,
                 platforms=tuple(platforms),
             )
         )
@@ -529,12 +542,45 @@ class Commands:
             spec = self._by_name.get(sector.command) if sector is not None else None
             if spec is None:
                 return self._limited(request, lang) or Reply(notice=t(lang, "plain_hint", prefix=self.prefix))
+        return await self._dispatch(spec, request, lang)
+
+    async def _dispatch(self, spec: CommandSpec, request: Request, lang: Lang) -> Reply:
+        """Enforce what ``spec`` declares (rate limit, platform, admin rights), then run its handler."""
         limited = self._limited(request, lang)
         if limited is not None:
             return limited
         if not spec.available_on(self.platform):
             return Reply(notice=t(lang, f"only_{spec.platforms[0]}", prefix=self.prefix))
+        if spec.needs_admin and not (spec.reads_bare and not request.args):
+            names_target = spec.targets and any(_is_target(a) for a in request.args)
+            if not names_target:  # a named channel is checked there (target_chat): admin, bot can post
+                vouched = await self._vouch(request, lang)
+                if isinstance(vouched, Reply):
+                    return vouched
+                request = vouched
         return await self._run(spec, request, lang, spec.handler)
+
+    async def _vouch(self, request: Request, lang: Lang) -> Request | Reply:
+        """The request marked as coming from an admin of its chat, or the platform's refusal.
+
+        Private chats are their user's own; elsewhere the adapter may already vouch
+        (``sender_is_admin``) or the platform is asked (:meth:`PlatformOps.is_admin`).
+        """
+        if request.is_private or request.sender_is_admin:
+            return request
+        try:
+            admin = bool(request.user_id) and await self.ops.is_admin(request.chat.chat_id, request.user_id)
+        except Exception:
+            log.exception("admin check failed: platform=%s chat=%s", request.platform, request.chat.chat_id)
+            return Reply(notice=t(lang, "internal_error"))
+        if not admin:
+            return Reply(notice=t(lang, self.refusal))
+        return replace(request, sender_is_admin=True)
+
+    async def db(self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        """Run one (synchronous) store call in a worker thread, so the event loop the delivery
+        engine shares keeps serving deliveries and other replies while the database works."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def handle_action(self, request: Request, action: str, value: str) -> Reply:
         """Answer a button press (``action``/``value`` from :class:`~briefcast.render.document.Button`)."""
@@ -545,6 +591,11 @@ class Commands:
         handler = _ACTIONS.get(action)
         if handler is None:
             return Reply(notice=t(lang, "button_expired"))
+        if action in ADMIN_ACTIONS:
+            vouched = await self._vouch(request, lang)
+            if isinstance(vouched, Reply):
+                return vouched
+            request = vouched
 
         async def run(c: Commands, r: Request, lg: Lang) -> Reply:
             return await handler(c, r, lg, value)
@@ -593,8 +644,8 @@ class Commands:
 
     # -- helpers shared by handlers ------------------------------------------
 
-    def latest(self) -> StoredIssue:
-        issue = self.store.latest_issue()
+    async def latest(self) -> StoredIssue:
+        issue = await self.db(self.store.latest_issue)
         if issue is None:
             raise Refusal("no_issue")
         return issue
@@ -659,8 +710,9 @@ class Commands:
         an admin there and the bot must be able to post there.
         """
         if target is None:
-            trusted = request.is_private or request.sender_is_admin
-            if not trusted and not await self._user_is_admin(request):
+            # the dispatcher checked the sender (CommandSpec.needs_admin / ADMIN_ACTIONS) and vouched
+            # for it; a handler reaching here without that (a command not declared so) is refused
+            if not (request.is_private or request.sender_is_admin):
                 raise Refusal(self.refusal)
             return request.chat, request.chat_kind, request.chat_title
         if not request.is_private:
@@ -674,9 +726,6 @@ class Commands:
             raise Refusal("channel_cannot_post", title=info.title or target)
         ref = ChatRef(request.platform, info.chat_id, workspace=request.chat.workspace)
         return ref, info.kind, info.title
-
-    async def _user_is_admin(self, request: Request) -> bool:
-        return bool(request.user_id) and await self.ops.is_admin(request.chat.chat_id, request.user_id)
 
     def where(self, request: Request, ref: ChatRef, title: str, lang: Lang) -> str:
         if ref.chat_id == request.chat.chat_id:
@@ -719,12 +768,15 @@ class Commands:
             text += t(lang, "schedule_quiet", start=start, end=end)
         return text
 
-    def subscriptions_document(self, request: Request, lang: Lang) -> Document | None:
+    async def subscriptions_document(self, request: Request, lang: Lang) -> Document | None:
         """The subscriptions visible from this chat, with toggles for this chat's own one."""
         own = [
             s
-            for s in self.store.subscriptions_for_chat(
-                request.platform, request.chat.chat_id, request.chat.workspace
+            for s in await self.db(
+                self.store.subscriptions_for_chat,
+                request.platform,
+                request.chat.chat_id,
+                request.chat.workspace,
             )
             if s.active
         ]
@@ -733,7 +785,7 @@ class Commands:
             seen = {s.id for s in own}
             others = [
                 s
-                for s in self.store.subscriptions_created_by(request.platform, request.user_id)
+                for s in await self.db(self.store.subscriptions_created_by, request.platform, request.user_id)
                 if s.active and s.id not in seen and s.chat.chat_id != request.chat.chat_id
             ]
         if not own and not others:
@@ -746,7 +798,7 @@ class Commands:
             else:
                 where = s.chat_title or s.chat.chat_id
             if s.chat.thread_id:
-                name = self._topic_name(s.chat, topic_names)
+                name = await self._topic_name(s.chat, topic_names)
                 where += f" · {name or t(lang, 'subs_topic', thread=s.chat.thread_id)}"
             badges = self.settings_badges(s, lang)
             runs = (
@@ -769,7 +821,7 @@ class Commands:
         ]
         rows = tuple(tuple(toggles[i : i + BUTTONS_PER_ROW]) for i in range(0, len(toggles), BUTTONS_PER_ROW))
         blocks: list[Block] = [ListBlock(tuple(items))]
-        watcher = self.store.watcher_for_chat(request.chat)
+        watcher = await self.db(self.store.watcher_for_chat, request.chat)
         if watcher is not None and watcher.words:
             line = t(lang, "subs_watches", words=_list_of(lang, watcher.phrases), prefix=self.prefix)
             blocks.append(Paragraph((Run(line),)))
@@ -780,20 +832,22 @@ class Commands:
             buttons=rows,
         )
 
-    def _topic_name(self, chat: ChatRef, cache: dict[tuple[str, str], dict[str, str]]) -> str:
+    async def _topic_name(self, chat: ChatRef, cache: dict[tuple[str, str], dict[str, str]]) -> str:
         """The name /topics gave a forum topic ("" when briefcast did not create it)."""
         key = (chat.chat_id, chat.workspace)
         if key not in cache:
             forum = ChatRef(chat.platform, chat.chat_id, workspace=chat.workspace)
-            cache[key] = {tp.thread_id: tp.name for tp in self.store.forum_topics(forum)}
+            cache[key] = {tp.thread_id: tp.name for tp in await self.db(self.store.forum_topics, forum)}
         return cache[key].get(chat.thread_id or "", "")
 
-    def current_subscription(self, ref: ChatRef) -> SubscriptionRecord | None:
+    async def current_subscription(self, ref: ChatRef) -> SubscriptionRecord | None:
         """The active subscription of exactly this chat and thread (None if there is none)."""
         return next(
             (
                 s
-                for s in self.store.subscriptions_for_chat(ref.platform, ref.chat_id, ref.workspace)
+                for s in await self.db(
+                    self.store.subscriptions_for_chat, ref.platform, ref.chat_id, ref.workspace
+                )
                 if s.active and s.chat.thread_id == ref.thread_id
             ),
             None,
@@ -958,7 +1012,7 @@ def _issue_label(issue: StoredIssue) -> str:
 def _sector_spec(sector: Sector) -> CommandSpec:
     async def show(c: Commands, request: Request, lang: Lang) -> Reply:
         _, public = _split_public(request.args)
-        return c.sector_reply(c.latest(), sector.key, lang, latest=True, public=public)
+        return c.sector_reply(await c.latest(), sector.key, lang, latest=True, public=public)
 
     show.__doc__ = f"Show the {sector.key} section of the latest issue."
     return CommandSpec(
@@ -978,7 +1032,7 @@ def _sector_spec(sector: Sector) -> CommandSpec:
 @command("start", zh="开始使用，查看板块按钮", en="Start: welcome and sector buttons")
 async def cmd_start(c: Commands, request: Request, lang: Lang) -> Reply:
     """Welcome the user and offer a button per sector."""
-    issue = c.store.latest_issue()
+    issue = await c.db(c.store.latest_issue)
     body = Paragraph((Run(t(lang, "welcome_body", prefix=c.prefix)),))
     doc = Document(
         title=t(lang, "welcome_title"),
@@ -1029,7 +1083,7 @@ async def cmd_sectors(c: Commands, request: Request, lang: Lang) -> Reply:
 @command("keywords", zh="本期关键词（点击查看相关段落）", en="Keywords of the issue (tap for passages)")
 async def cmd_keywords(c: Commands, request: Request, lang: Lang) -> Reply:
     """The latest issue's keywords; each button carries ``<issue>.<index>`` so old buttons stay right."""
-    issue = c.latest()
+    issue = await c.latest()
     _, public = _split_public(request.args)
     if not issue.briefing.keywords:
         return Reply(notice=t(lang, "no_keywords"))
@@ -1044,7 +1098,7 @@ async def cmd_keywords(c: Commands, request: Request, lang: Lang) -> Reply:
 @command("insight", zh="本期核心启示", en="Takeaways of the issue")
 async def cmd_insight(c: Commands, request: Request, lang: Lang) -> Reply:
     """The latest issue's closing takeaways."""
-    issue = c.latest()
+    issue = await c.latest()
     _, public = _split_public(request.args)
     if not issue.briefing.takeaways:
         return Reply(notice=t(lang, "no_takeaways"))
@@ -1054,7 +1108,7 @@ async def cmd_insight(c: Commands, request: Request, lang: Lang) -> Reply:
 @command("latest", zh="最新一期概览", en="Overview of the latest issue")
 async def cmd_latest(c: Commands, request: Request, lang: Lang) -> Reply:
     """Title, topics, one line per sector, a button per sector."""
-    issue = c.latest()
+    issue = await c.latest()
     _, public = _split_public(request.args)
     doc = compose.overview_document(issue.briefing, lang)
     # a position only names a section within one issue: pin such buttons to this one
@@ -1078,7 +1132,7 @@ async def cmd_issue(c: Commands, request: Request, lang: Lang) -> Reply:
     if not args:
         raise UsageError("missing_args")
     ref = args[0]
-    issue = published(c.store.find_issue(ref))
+    issue = published(await c.db(c.store.find_issue, ref))
     if issue is None:
         return Reply(notice=t(lang, "issue_not_found", ref=ref))
     doc = compose.overview_document(issue.briefing, lang)
@@ -1099,7 +1153,7 @@ async def cmd_search(c: Commands, request: Request, lang: Lang) -> Reply:
     query = " ".join(args).strip()
     if not query:
         raise UsageError("missing_args")
-    hits = c.store.search(query, limit=5)
+    hits = await c.db(c.store.search, query, limit=5)
     if not hits:
         return Reply(notice=t(lang, "search_none", query=query))
     blocks: list[Block] = [_hit_paragraph(c, hit, lang) for hit in hits]
@@ -1144,14 +1198,16 @@ def _unique_links(links: Sequence[Link]) -> list[Link]:
     usage_en="[@channel] [SECTOR...|all] [HH:MM] [Area/City] [publish]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
 )
 async def cmd_subscribe(c: Commands, request: Request, lang: Lang) -> Reply:
     """Subscribe this chat, this topic, or (from private) a channel the user administers."""
     parsed = parse_subscribe_args(request.args, c.catalogue)
     ref, kind, title = await c.target_chat(request, parsed.target, lang)
-    c.store.upsert_chat(ref, kind=kind, title=title, language=lang)
+    await c.db(c.store.upsert_chat, ref, kind=kind, title=title, language=lang)
     sectors = parsed.sectors if parsed.sectors is not None else c.catalogue.keys
-    sub = c.store.subscribe(
+    sub = await c.db(
+        c.store.subscribe,
         ref,
         sectors,
         time=parsed.time,
@@ -1177,15 +1233,16 @@ async def cmd_subscribe(c: Commands, request: Request, lang: Lang) -> Reply:
     usage_en="[@channel] [SECTOR...|all]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
 )
 async def cmd_unsubscribe(c: Commands, request: Request, lang: Lang) -> Reply:
     """Drop some sectors, or everything, from this chat's (or a managed channel's) subscription."""
     parsed = parse_subscribe_args(request.args, c.catalogue, schedule=False)
     ref, _kind, title = await c.target_chat(request, parsed.target, lang)
     where = c.where(request, ref, title, lang)
-    if c.current_subscription(ref) is None:
+    if await c.current_subscription(ref) is None:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
-    sub = c.store.unsubscribe(ref, parsed.sectors)
+    sub = await c.db(c.store.unsubscribe, ref, parsed.sectors)
     if sub is None:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     if parsed.sectors is None or not sub.active:
@@ -1215,7 +1272,7 @@ def _cap(text: str) -> str:
 )
 async def cmd_subscriptions(c: Commands, request: Request, lang: Lang) -> Reply:
     """This chat's subscriptions; in a private chat also the channels this user subscribed."""
-    doc = c.subscriptions_document(request, lang)
+    doc = await c.subscriptions_document(request, lang)
     if doc is None:
         return Reply(notice=t(lang, "subs_none", prefix=c.prefix))
     return Reply(documents=(doc,))
@@ -1237,6 +1294,7 @@ def _target_and_one_arg(args: Sequence[str]) -> tuple[str | None, str]:
     usage_en="HH:MM [@channel]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
 )
 async def cmd_settime(c: Commands, request: Request, lang: Lang) -> Reply:
     """Move the daily digest of this chat (or a managed channel) to another local time."""
@@ -1253,6 +1311,7 @@ async def cmd_settime(c: Commands, request: Request, lang: Lang) -> Reply:
     usage_en="Area/City [@channel]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
 )
 async def cmd_timezone(c: Commands, request: Request, lang: Lang) -> Reply:
     """Set the IANA time zone the daily delivery time is read in."""
@@ -1269,6 +1328,7 @@ async def cmd_timezone(c: Commands, request: Request, lang: Lang) -> Reply:
     usage_en="HH:MM-HH:MM|off [@channel]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
 )
 async def cmd_quiet(c: Commands, request: Request, lang: Lang) -> Reply:
     """Set or clear this chat's quiet hours (read in its subscription's time zone)."""
@@ -1281,7 +1341,7 @@ async def cmd_quiet(c: Commands, request: Request, lang: Lang) -> Reply:
     except InvalidQuiet:
         raise UsageError("bad_quiet", value=value) from None
     ref, _kind, title = await c.target_chat(request, target, lang)
-    sub = c.store.set_quiet(ref, quiet)
+    sub = await c.db(c.store.set_quiet, ref, quiet)
     if sub is None or not sub.active:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     where = c.where(request, ref, title, lang)
@@ -1310,7 +1370,7 @@ async def _set_schedule(
 ) -> Reply:
     ref, _kind, title = await c.target_chat(request, target, lang)
     mode = "scheduled" if time is not None else None
-    sub = c.store.set_schedule(ref, time=time, timezone=timezone, mode=mode)
+    sub = await c.db(c.store.set_schedule, ref, time=time, timezone=timezone, mode=mode)
     if sub is None or not sub.active:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     msg = t(
@@ -1364,15 +1424,15 @@ def _list_of(lang: Lang, items: Sequence[str]) -> str:
 async def _watch_ref(c: Commands, request: Request, lang: Lang) -> ChatRef:
     """The chat (thread) whose watches a request changes, after the same checks as subscriptions."""
     ref, kind, title = await c.target_chat(request, None, lang)
-    c.store.upsert_chat(ref, kind=kind, title=title, language=lang)
+    await c.db(c.store.upsert_chat, ref, kind=kind, title=title, language=lang)
     return ref
 
 
-def _has_daily_push(c: Commands, ref: ChatRef) -> bool:
+async def _has_daily_push(c: Commands, ref: ChatRef) -> bool:
     """Whether the chat (thread) has an active scheduled subscription for 'daily' matches to ride on."""
     return any(
         s.active and s.mode == "scheduled" and s.chat.thread_id == ref.thread_id
-        for s in c.store.subscriptions_for_chat(ref.platform, ref.chat_id, ref.workspace)
+        for s in await c.db(c.store.subscriptions_for_chat, ref.platform, ref.chat_id, ref.workspace)
     )
 
 
@@ -1399,9 +1459,11 @@ async def cmd_watch(c: Commands, request: Request, lang: Lang) -> Reply:
         raise UsageError("missing_args")
     parsed = [validate.parse_watch(p) for p in phrases]  # validate all before asking the platform
     ref = await _watch_ref(c, request, lang)
-    if mode == "daily" and not _has_daily_push(c, ref):
+    if mode == "daily" and not await _has_daily_push(c, ref):
         raise Refusal("watch_daily_needs_subscription", prefix=c.prefix)
-    result = c.store.add_watches(ref, [p for p, _ in parsed], created_by=request.user_id, mode=mode)
+    result = await c.db(
+        c.store.add_watches, ref, [p for p, _ in parsed], created_by=request.user_id, mode=mode
+    )
     lines: list[str] = []
     if result.added:
         lines.append(t(lang, "watch_added", words=_list_of(lang, result.added)))
@@ -1411,7 +1473,7 @@ async def cmd_watch(c: Commands, request: Request, lang: Lang) -> Reply:
     lines.append(_mode_text(c, lang, watcher.mode))
     lines.append(t(lang, "watch_count", n=len(watcher.words), limit=MAX_WATCHES_PER_CHAT, prefix=c.prefix))
     documents: tuple[Document, ...] = ()
-    issue = c.store.latest_issue()
+    issue = await c.db(c.store.latest_issue)
     if issue is not None and result.added:
         passages = watch_matches(issue.briefing, result.added)
         if passages:
@@ -1426,6 +1488,9 @@ async def cmd_watch(c: Commands, request: Request, lang: Lang) -> Reply:
     en="Your watched words (set publish or daily)",
     usage_zh="[publish|daily]",
     usage_en="[publish|daily]",
+    changes_subscriptions=True,
+    needs_admin=True,
+    reads_bare=True,
 )
 async def cmd_watches(c: Commands, request: Request, lang: Lang) -> Reply:
     """List this chat's watched words with a remove button each; ``publish``/``daily`` switches the mode."""
@@ -1434,7 +1499,7 @@ async def cmd_watches(c: Commands, request: Request, lang: Lang) -> Reply:
         if mode is None:
             raise UsageError("unexpected_arg", value=" ".join(request.args))
         return await _set_watch_mode(c, request, lang, mode)
-    watcher = c.store.watcher_for_chat(request.chat)
+    watcher = await c.db(c.store.watcher_for_chat, request.chat)
     if watcher is None or not watcher.words:
         return Reply(notice=t(lang, "watch_none", prefix=c.prefix, limit=MAX_WATCHES_PER_CHAT))
     return Reply(documents=(c.watches_document(request, watcher, lang),))
@@ -1442,9 +1507,9 @@ async def cmd_watches(c: Commands, request: Request, lang: Lang) -> Reply:
 
 async def _set_watch_mode(c: Commands, request: Request, lang: Lang, mode: str) -> Reply:
     ref, _kind, _title = await c.target_chat(request, None, lang)
-    if mode == "daily" and not _has_daily_push(c, ref):
+    if mode == "daily" and not await _has_daily_push(c, ref):
         raise Refusal("watch_daily_needs_subscription", prefix=c.prefix)
-    watcher = c.store.set_watch_mode(ref, mode)
+    watcher = await c.db(c.store.set_watch_mode, ref, mode)
     if watcher is None or not watcher.words:
         return Reply(notice=t(lang, "watch_none", prefix=c.prefix, limit=MAX_WATCHES_PER_CHAT))
     return Reply(
@@ -1470,8 +1535,8 @@ async def cmd_unwatch(c: Commands, request: Request, lang: Lang) -> Reply:
         raise UsageError("missing_args")
     ref, _kind, _title = await c.target_chat(request, None, lang)
     everything = len(phrases) == 1 and phrases[0].lower() in ALL_WORDS
-    removed, left = c.store.remove_watches(
-        ref, None if everything else [validate.unquote(p) for p in phrases]
+    removed, left = await c.db(
+        c.store.remove_watches, ref, None if everything else [validate.unquote(p) for p in phrases]
     )
     if not removed:
         key = "watch_none" if everything else "watch_not_found"
@@ -1544,6 +1609,8 @@ def parse_settings_args(args: Sequence[str]) -> SettingsArgs:
     usage_en="[@channel] [full|compact] [silent on|off] [previews on|off]",
     changes_subscriptions=True,
     needs_admin=True,
+    targets=True,
+    reads_bare=True,
 )
 async def cmd_settings(c: Commands, request: Request, lang: Lang) -> Reply:
     """Show this subscription's settings with buttons, or change them from the arguments."""
@@ -1552,7 +1619,7 @@ async def cmd_settings(c: Commands, request: Request, lang: Lang) -> Reply:
         ref, title = request.chat, request.chat_title
         if parsed.target is not None:
             ref, _kind, title = await c.target_chat(request, parsed.target, lang)
-        sub = c.current_subscription(ref)
+        sub = await c.current_subscription(ref)
         if sub is None:
             return Reply(notice=_not_subscribed(c, request, ref, title, lang))
         return Reply(documents=(c.settings_document(request, sub, title, lang),))
@@ -1563,7 +1630,9 @@ async def _change_settings(c: Commands, request: Request, lang: Lang, parsed: Se
     if parsed.silent is not None and not supports(c.platform, "silent"):
         raise Refusal("settings_no_silent")
     ref, _kind, title = await c.target_chat(request, parsed.target, lang)
-    sub = c.store.set_options(ref, variant=parsed.variant, silent=parsed.silent, previews=parsed.previews)
+    sub = await c.db(
+        c.store.set_options, ref, variant=parsed.variant, silent=parsed.silent, previews=parsed.previews
+    )
     if sub is None or not sub.active:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     notice = t(
@@ -1604,7 +1673,7 @@ async def cmd_topics(c: Commands, request: Request, lang: Lang) -> Reply:
     if not isinstance(c.ops, ForumOps):
         raise Refusal("only_telegram")
     forum = ChatRef(request.platform, request.chat.chat_id, workspace=request.chat.workspace)
-    c.store.upsert_chat(forum, kind=request.chat_kind, title=request.chat_title, language=lang)
+    await c.db(c.store.upsert_chat, forum, kind=request.chat_kind, title=request.chat_title, language=lang)
     if off:
         return await _topics_off(c, c.ops, request, lang, forum)
     return await _topics_on(c, c.ops, request, lang, forum, parsed)
@@ -1615,7 +1684,7 @@ async def _topics_on(
 ) -> Reply:
     wanted = set(parsed.sectors) if parsed.sectors is not None else set(c.catalogue.keys)
     keys = [k for k in c.catalogue.keys if k in wanted]  # topics appear in catalogue order
-    known = {t_.sector: t_ for t_ in c.store.forum_topics(forum)}
+    known = {t_.sector: t_ for t_ in await c.db(c.store.forum_topics, forum)}
     created: list[str] = []
     reopened: list[str] = []
     kept: list[str] = []
@@ -1647,8 +1716,9 @@ async def _topics_on(
             problem = e
             break
         threads[key] = thread
-        c.store.save_forum_topic(forum, key, thread, name=name, created_by=request.user_id)
-        c.store.subscribe(
+        await c.db(c.store.save_forum_topic, forum, key, thread, name=name, created_by=request.user_id)
+        await c.db(
+            c.store.subscribe,
             replace(forum, thread_id=thread),
             [key],
             time=parsed.time,
@@ -1664,31 +1734,31 @@ async def _topics_on(
         lines.append(t(lang, "topics_kept", sectors=c.sector_names(kept, lang)))
     done = [*created, *reopened, *kept]
     if done:
-        sample = c.current_subscription(replace(forum, thread_id=threads[done[0]]))
+        sample = await c.current_subscription(replace(forum, thread_id=threads[done[0]]))
         if sample is not None:
             lines.append(t(lang, "topics_schedule", schedule=c.schedule_text(sample, lang), prefix=c.prefix))
     if problem is not None:
         lines.append(t(lang, f"topics_{problem.reason}" if problem.reason != "gone" else "topics_other"))
-    general = c.current_subscription(forum)
+    general = await c.current_subscription(forum)
     if done and general is not None:
         lines.append(t(lang, "topics_general_kept", prefix=c.prefix))
     return Reply(notice="\n".join(lines), ephemeral=False)
 
 
 async def _topics_off(c: Commands, ops: ForumOps, request: Request, lang: Lang, forum: ChatRef) -> Reply:
-    open_topics = [tp for tp in c.store.forum_topics(forum) if tp.state == "open"]
+    open_topics = [tp for tp in await c.db(c.store.forum_topics, forum) if tp.state == "open"]
     if not open_topics:
         return Reply(notice=t(lang, "topics_none", prefix=c.prefix))
     closed: list[str] = []
     failed: list[str] = []
     for topic in open_topics:
-        c.store.unsubscribe(replace(forum, thread_id=topic.thread_id))
+        await c.db(c.store.unsubscribe, replace(forum, thread_id=topic.thread_id))
         try:
             await ops.close_topic(forum.chat_id, topic.thread_id)
         except TopicError as e:
             if e.reason != "gone":
                 failed.append(topic.sector)
-        c.store.set_forum_topic_state(forum, topic.sector, "closed")
+        await c.db(c.store.set_forum_topic_state, forum, topic.sector, "closed")
         closed.append(topic.sector)
     lines = [t(lang, "topics_closed", sectors=c.sector_names(closed, lang), prefix=c.prefix)]
     if failed:
@@ -1710,17 +1780,19 @@ async def action_sector(c: Commands, request: Request, lang: Lang, value: str) -
     """``sector:<key>`` (latest issue) or ``sector:<key>.<issue id>`` (a past issue)."""
     key, _, issue_ref = value.partition(".")
     if issue_ref:
-        issue = published(c.store.get_issue(int(issue_ref))) if issue_ref.isdigit() else None
+        issue = published(await c.db(c.store.get_issue, int(issue_ref))) if issue_ref.isdigit() else None
         if issue is None:
             return Reply(notice=t(lang, "button_expired"))
         return c.sector_reply(issue, key, lang, latest=False, public=False)
-    return c.sector_reply(c.latest(), key, lang, latest=True, public=False)
+    return c.sector_reply(await c.latest(), key, lang, latest=True, public=False)
 
 
 async def action_keyword(c: Commands, request: Request, lang: Lang, value: str) -> Reply:
     """``kw:<issue id>.<index>`` (or a bare index = latest issue): every passage with that keyword."""
     issue_ref, _, index = value.rpartition(".")
-    issue = published(c.store.get_issue(int(issue_ref))) if issue_ref.isdigit() else c.latest()
+    issue = (
+        published(await c.db(c.store.get_issue, int(issue_ref))) if issue_ref.isdigit() else await c.latest()
+    )
     if issue is None or not index.isdigit() or int(index) >= len(issue.briefing.keywords):
         return Reply(notice=t(lang, "keyword_gone"))
     keyword = issue.briefing.keywords[int(index)]
@@ -1733,15 +1805,15 @@ async def action_toggle(c: Commands, request: Request, lang: Lang, value: str) -
     if sector is None:
         return Reply(notice=t(lang, "button_expired"))
     ref, kind, title = await c.target_chat(request, None, lang)
-    current = c.current_subscription(ref)
+    current = await c.current_subscription(ref)
     if current is not None and sector.key in current.sectors:
-        c.store.unsubscribe(ref, [sector.key])
+        await c.db(c.store.unsubscribe, ref, [sector.key])
         notice = t(lang, "toggled_off", sector=sector.name(lang))
     else:
-        c.store.upsert_chat(ref, kind=kind, title=title, language=lang)
-        c.store.subscribe(ref, [sector.key], created_by=request.user_id)
+        await c.db(c.store.upsert_chat, ref, kind=kind, title=title, language=lang)
+        await c.db(c.store.subscribe, ref, [sector.key], created_by=request.user_id)
         notice = t(lang, "toggled_on", sector=sector.name(lang))
-    doc = c.subscriptions_document(request, lang)
+    doc = await c.subscriptions_document(request, lang)
     if doc is None:
         return Reply(notice=notice)
     return Reply(documents=(doc,), notice=notice, edit=True)
@@ -1752,8 +1824,8 @@ async def action_unwatch(c: Commands, request: Request, lang: Lang, value: str) 
     if not value.isdigit():
         return Reply(notice=t(lang, "button_expired"))
     ref, _kind, _title = await c.target_chat(request, None, lang)
-    phrase = c.store.remove_watch_by_id(ref, int(value))
-    watcher = c.store.watcher_for_chat(ref)
+    phrase = await c.db(c.store.remove_watch_by_id, ref, int(value))
+    watcher = await c.db(c.store.watcher_for_chat, ref)
     if phrase is None or watcher is None:
         return Reply(notice=t(lang, "button_expired"))
     notice = t(lang, "watch_removed", words=_list_of(lang, [phrase]), n=len(watcher.words), prefix=c.prefix)
@@ -1780,6 +1852,9 @@ async def action_setting(c: Commands, request: Request, lang: Lang, value: str) 
         return Reply(notice=t(lang, "button_expired"))
     return await _change_settings(c, request, lang, parsed)
 
+
+# buttons that change a chat's subscriptions or watches: admins only, enforced by the dispatcher
+ADMIN_ACTIONS: frozenset[str] = frozenset({"toggle", "unwatch", "wmode", "set"})
 
 _ACTIONS: dict[str, ActionHandler] = {
     "sector": action_sector,
