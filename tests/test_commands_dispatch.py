@@ -312,3 +312,20 @@ async def test_a_slow_store_call_does_not_block_the_event_loop(sqlite_url: str, 
         await other
     finally:
         store.close()
+
+
+async def test_sector_commands_answer_from_the_recent_copy_without_a_thread_hop(
+    store: Store, sample_md: Path
+) -> None:
+    """A sector command right after another one takes the Store's copy on the loop; an issue
+    published through this Store is seen by the very next command."""
+    raw = sample_md.read_text(encoding="utf-8")
+    store.ingest(parse_markdown(raw, source="sample"), raw=raw, source="sample")
+    assert store.latest_issue_if_recent(60.0) is None  # nothing checked yet
+    first = store.latest_issue()
+    assert first is not None and store.latest_issue_if_recent(60.0) is first
+    revised = raw.replace("今日关键词", "今日关键词（更正）", 1)
+    store.ingest(parse_markdown(revised, source="sample"), raw=revised, source="sample")
+    assert store.latest_issue_if_recent(60.0) is None  # this Store published: the copy is dropped
+    newest = store.latest_issue()
+    assert newest is not None and newest.id != first.id

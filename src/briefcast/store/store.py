@@ -10,7 +10,9 @@ never on a read-then-write check alone.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -121,6 +123,7 @@ class Store:
         self.catalogue = catalogue or default_catalogue()
         self._fts: bool | None = None
         self._latest: StoredIssue | None = None  # the parsed newest issue, reused while still newest
+        self._latest_seen = -math.inf  # time.monotonic() of the last check that it is still newest
 
     @classmethod
     def open(
@@ -185,6 +188,7 @@ class Store:
         Two processes ingesting the same text at once collide on the unique
         content hash; the loser retries and reports ``duplicate``.
         """
+        self._forget_latest()
         for attempt in range(3):
             try:
                 return self._ingest_once(briefing, raw=raw, source=source, publish=publish)
@@ -232,6 +236,7 @@ class Store:
 
     def publish_issue(self, issue_id: int) -> StoredIssue | None:
         """Mark a draft published (no-op if it already is)."""
+        self._forget_latest()
         if not is_id(issue_id):
             return None
         with self._write() as s:
@@ -250,6 +255,7 @@ class Store:
         Deletes are explicit rather than left to ``ON DELETE CASCADE``, which SQLite only
         honours with ``PRAGMA foreign_keys``; ingest events keep their history, unlinked.
         """
+        self._forget_latest()
         if not is_id(issue_id):
             return False
         with self._write() as s:
@@ -287,17 +293,34 @@ class Store:
         and the parsed issue is kept while that id stays the newest: a published issue's row
         never changes, so the copy cannot go stale.
         """
+        checked = time.monotonic()
         with self.engine.connect() as conn:  # Core, not an ORM session: this runs per command
             newest = conn.execute(_NEWEST_PUBLISHED).scalar()
         if newest is None:
+            self._latest, self._latest_seen = None, -math.inf
             return None
         cached = self._latest
-        if cached is not None and cached.id == newest:
-            return cached
-        with self._read() as s:
-            row = s.get(IssueRow, newest)
-            self._latest = _issue(row) if row else None
+        if cached is None or cached.id != newest:
+            with self._read() as s:
+                row = s.get(IssueRow, newest)
+                cached = _issue(row) if row else None
+        self._latest, self._latest_seen = cached, checked
+        return cached
+
+    def latest_issue_if_recent(self, max_age: float) -> StoredIssue | None:
+        """The newest issue as :meth:`latest_issue` found it at most ``max_age`` seconds ago, without
+        touching the database; None when it has not been checked that recently (or there is none).
+
+        Sector commands answer from it on the event loop (no thread hop per command); an issue
+        published by this Store clears it at once, one published by another process is seen
+        within ``max_age``.
+        """
+        if self._latest is not None and time.monotonic() - self._latest_seen <= max_age:
             return self._latest
+        return None
+
+    def _forget_latest(self) -> None:
+        self._latest_seen = -math.inf
 
     def find_issue(self, ref: str) -> StoredIssue | None:
         """``"12"``/``"#12"`` (id), ``"2026-11-28"`` (newest published revision that day), ``"latest"``."""
