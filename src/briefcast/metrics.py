@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -259,28 +259,20 @@ class InstrumentedTransport:
         self.clock = clock
 
     async def send(self, target: Target, payload: Payload) -> str:
-        from briefcast.delivery.errors import FailureKind, SendError
-
-        start = self.clock()
-        try:
-            result = await self.inner.send(target, payload)
-        except SendError as e:
-            self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
-            if e.kind is FailureKind.RETRY_AFTER:
-                self.metrics.rate_limited.labels(platform=self.platform).inc()
-            self.metrics.sends.labels(platform=self.platform, outcome=e.kind.name.lower()).inc()
-            raise
-        self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
-        self.metrics.sends.labels(platform=self.platform, outcome="ok").inc()
-        return result
+        return await self._counted(self.inner.send(target, payload))
 
     async def edit(self, target: Target, message_id: str, payload: Payload) -> str:
         """An in-place correction (``editMessageText`` / ``chat.update``), counted like a send."""
+        edit = self.inner.edit  # type: ignore[attr-defined]
+        return await self._counted(edit(target, message_id, payload))
+
+    async def _counted(self, call: Awaitable[str]) -> str:
+        """Time one platform call and count its outcome (``ok`` or the failure kind, 429s apart)."""
         from briefcast.delivery.errors import FailureKind, SendError
 
         start = self.clock()
         try:
-            result: str = await self.inner.edit(target, message_id, payload)  # type: ignore[attr-defined]
+            result = await call
         except SendError as e:
             self.metrics.send_latency.labels(platform=self.platform).observe(self.clock() - start)
             if e.kind is FailureKind.RETRY_AFTER:

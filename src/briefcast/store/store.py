@@ -773,14 +773,6 @@ class Store:
             s.flush()
             return _sub_record(sub, chat)
 
-    def mark_delivered(self, subscription_id: int, issue_id: int) -> None:
-        """Remember the last issue a subscription received (for "what's new since" logic)."""
-        with self._write() as s:
-            sub = s.get(SubscriptionRow, subscription_id)
-            if sub is not None:
-                sub.last_issue_id, sub.updated_at = issue_id, now()
-                s.add(sub)
-
     def _subs(self, *conds: Any, limit: int | None = None) -> list[SubscriptionRecord]:
         with self._read() as s:
             stmt = (
