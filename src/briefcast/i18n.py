@@ -169,7 +169,7 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     },
     "days_every": {"zh": "每天", "en": "daily"},
     "days_weekdays": {"zh": "工作日", "en": "Weekdays"},
-    "days_prefix": {"zh": "每周", "en": ""},
+    "days_list": {"zh": "每周{days}", "en": "{days}"},
     "days_sep": {"zh": "、", "en": ", "},
     "day_names": {"zh": "一二三四五六日", "en": "Mon Tue Wed Thu Fri Sat Sun"},
     "bad_days": {
@@ -948,7 +948,7 @@ def days_text(lang: str, mask: int) -> str:
     names = t(lang, "day_names")
     parts = list(names) if language(lang) == "zh" else names.split()
     chosen = [parts[d] for d in range(7) if mask & (1 << d)]
-    return t(lang, "days_prefix") + t(lang, "days_sep").join(chosen)
+    return t(lang, "days_list", days=t(lang, "days_sep").join(chosen))
 
 
 def schedule_at(lang: str, time: str, tz: str, days: int) -> str:
