@@ -1670,6 +1670,7 @@ async def _topics_on(
             timezone=parsed.timezone,
             mode=parsed.mode,
             created_by=request.user_id,
+            days=parsed.days,
         )
     lines: list[str] = []
     if created or reopened:
