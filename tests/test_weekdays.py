@@ -277,3 +277,24 @@ def test_migration_0010_backfills_every_day(db_url: str, tmp_path: Path) -> None
         assert "days" not in {c["name"] for c in sa.inspect(engine).get_columns("subscription")}
     finally:
         engine.dispose()
+
+
+async def test_a_daily_watch_alert_follows_the_subscriptions_days(
+    fake: FakeTelegram, bot: TelegramBot, store: Store
+) -> None:
+    """A ``daily`` keyword watch comes with the next push, so on the subscription's next allowed day."""
+    from test_delivery_features import publish, rows
+
+    today = datetime.now(SHANGHAI).date()
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    allowed = [names[(today.weekday() + k) % 7] for k in (3, 4)]  # not today, not tomorrow
+    await ask(fake, msg(fake, None, f"/subscribe energy 07:30 {','.join(allowed)}"), USER)
+    await ask(fake, msg(fake, None, "/watch 钠电池 daily"), USER, n=2)
+    await publish(store, issue_text("2026-11-28"))
+    latest = store.latest_issue()
+    assert latest is not None and latest.published_at is not None
+    mask = parse_days(",".join(allowed))
+    slot = first_slot_at_or_after(latest.published_at, time(7, 30), SHANGHAI, mask)
+    assert slot.astimezone(SHANGHAI).date() >= today + timedelta(days=3)
+    [row] = rows(store, "watch")
+    assert row.next_attempt_at == slot + timedelta(minutes=1)
