@@ -721,6 +721,14 @@ def _chat_ref(chat: str, thread: str | None) -> Any:
     return ChatRef(platform, chat_id, thread, workspace)
 
 
+def _on_days(days: int) -> str:
+    """`` mon,wed,fri`` for a weekday schedule; nothing for every day (as before weekday schedules)."""
+    from briefcast.store.validate import days_key
+
+    key = days_key(days)
+    return "" if key == "daily" else f" {key}"
+
+
 @subs_app.command("list")
 @friendly
 def subs_list(
@@ -741,7 +749,7 @@ def subs_list(
     for s in rows:
         where = f"{s.chat.platform}:{s.chat.workspace + '/' if s.chat.workspace else ''}{s.chat.chat_id}"
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
-        when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}"
+        when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}{_on_days(s.days)}"
         options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
         options += f" quiet {s.quiet}" if s.quiet else ""
         typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
@@ -780,6 +788,9 @@ def subs_add(
     sectors: Annotated[list[str] | None, typer.Argument(help="Sectors (default: all).")] = None,
     time: Annotated[str | None, typer.Option("--time", help="HH:MM local time.")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="IANA time zone, e.g. Asia/Shanghai.")] = None,
+    days: Annotated[
+        str | None, typer.Option("--days", help="Weekdays: mon,wed,fri | weekdays | daily (default daily).")
+    ] = None,
     on_publish: Annotated[
         bool, typer.Option("--on-publish", help="Push as soon as an issue is published.")
     ] = False,
@@ -797,10 +808,11 @@ def subs_add(
         time=time,
         timezone=tz,
         mode="publish" if on_publish else None,
+        days=days,
     )
     typer.echo(
         f"subscription {sub.id}: {','.join(sub.sectors)} at "
-        f"{'publish' if sub.mode == 'publish' else f'{sub.time} {sub.timezone}'}"
+        f"{'publish' if sub.mode == 'publish' else f'{sub.time} {sub.timezone}{_on_days(sub.days)}'}"
     )
 
 

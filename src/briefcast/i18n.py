@@ -163,6 +163,19 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "每天 {time}（{tz}）推送",
         "en": "delivered daily at {time} ({tz})",
     },
+    "schedule_days": {
+        "zh": "{days} {time}（{tz}）推送",
+        "en": "delivered {days} {time} ({tz})",
+    },
+    "days_every": {"zh": "每天", "en": "daily"},
+    "days_weekdays": {"zh": "工作日", "en": "Weekdays"},
+    "days_list": {"zh": "每周{days}", "en": "{days}"},
+    "days_sep": {"zh": "、", "en": ", "},
+    "day_names": {"zh": "一二三四五六日", "en": "Mon Tue Wed Thu Fri Sat Sun"},
+    "bad_days": {
+        "zh": "「{value}」不是有效的星期，请用 周一,三,五、mon,wed,fri、工作日（weekdays）或 每天（daily）。",
+        "en": "\u201c{value}\u201d is not a day of the week; use e.g. mon,wed,fri, weekdays or daily.",
+    },
     "schedule_publish": {
         "zh": "每期发布时立即推送",
         "en": "delivered as soon as each issue is published",
@@ -922,6 +935,28 @@ def t(lang: str, key: str, /, **values: object) -> str:
         key = f"{key}_one"
     template = STRINGS[key][tag]
     return template.format(**values) if values else template
+
+
+def days_text(lang: str, mask: int) -> str:
+    """A weekday mask (bit 0 = Monday) as a reader sees it: ``每周一、三、五`` / ``Mon, Wed, Fri``,
+    ``工作日`` / ``Weekdays``, ``每天`` / ``daily`` (every day, or an empty mask)."""
+    mask &= 0b1111111
+    if mask in (0, 0b1111111):
+        return t(lang, "days_every")
+    if mask == 0b0011111:
+        return t(lang, "days_weekdays")
+    names = t(lang, "day_names")
+    parts = list(names) if language(lang) == "zh" else names.split()
+    chosen = [parts[d] for d in range(7) if mask & (1 << d)]
+    return t(lang, "days_list", days=t(lang, "days_sep").join(chosen))
+
+
+def schedule_at(lang: str, time: str, tz: str, days: int) -> str:
+    """``每周一、三、五 08:00（Asia/Shanghai）推送`` / ``delivered Mon, Wed, Fri 08:00 (Asia/Shanghai)``;
+    every day keeps the daily wording."""
+    if days & 0b1111111 in (0, 0b1111111):
+        return t(lang, "schedule_daily", time=time, tz=tz)
+    return t(lang, "schedule_days", days=days_text(lang, days), time=time, tz=tz)
 
 
 def pick_language(code: str | None, default: str = "zh") -> Lang:

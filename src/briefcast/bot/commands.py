@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
@@ -27,7 +28,7 @@ from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem,
 from briefcast.briefing.sectors import Sector, SectorCatalogue, default_catalogue
 from briefcast.briefing.watch import MAX_WATCHES_PER_CHAT, Passage, watch_matches
 from briefcast.errors import BriefcastError
-from briefcast.i18n import Lang, pick_language, t
+from briefcast.i18n import Lang, pick_language, schedule_at, t
 from briefcast.render import compose
 from briefcast.render.document import Button, Document, notice_document
 from briefcast.render.options import supports
@@ -227,6 +228,7 @@ class CommandStore(Protocol):
         mode: str | None = None,
         created_by: str = "",
         variant: str | None = None,
+        days: int | str | None = None,
     ) -> SubscriptionRecord: ...
     def unsubscribe(
         self, ref: ChatRef, sectors: Sequence[str] | None = None
@@ -378,6 +380,10 @@ class SubscribeArgs:
     time: str | None = None
     timezone: str | None = None
     mode: str | None = None
+    days: int | None = None  # allowed weekdays mask (bit 0 = Monday); None: keep the current ones
+
+
+_DAYISH = re.compile(r"^(?:周|星期|礼拜)|^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*$|^[a-z]+day$", re.IGNORECASE)
 
 
 def parse_time(value: str) -> str:
@@ -415,6 +421,7 @@ def parse_subscribe_args(
     time_: str | None = None
     tz: str | None = None
     mode: str | None = None
+    days = 0
     for w in words:
         low = w.lower()
         if low in ALL_WORDS:
@@ -423,6 +430,11 @@ def parse_subscribe_args(
             mode = "publish"
         elif schedule and low in SCHEDULED_WORDS:
             mode = "scheduled"
+            days |= validate.DAY_SET_WORDS.get(low, 0)  # "daily" / "每天": every day again
+        elif (mask := validate.day_word_mask(w)) is not None:
+            if not schedule:
+                raise UsageError("unexpected_arg", value=w)
+            days |= mask
         elif _LOOKS_LIKE_TIME.match(w):
             if not schedule:
                 raise UsageError("unexpected_arg", value=w)
@@ -433,14 +445,16 @@ def parse_subscribe_args(
             tz = parse_timezone(w)
         else:
             sector = catalogue.lookup(w)
+            if sector is None and schedule and _DAYISH.match(unicodedata.normalize("NFKC", w)):
+                raise UsageError("bad_days", value=w)
             if sector is None:
                 raise UsageError("unknown_sector", name=w, choices=", ".join(catalogue.keys))
             if sector.key not in sectors:
                 sectors.append(sector.key)
     chosen: tuple[str, ...] | None = None if everything or not sectors else tuple(sectors)
-    if time_ is not None and mode is None:
+    if (time_ is not None or days) and mode is None:
         mode = "scheduled"
-    return SubscribeArgs(target=target, sectors=chosen, time=time_, timezone=tz, mode=mode)
+    return SubscribeArgs(target=target, sectors=chosen, time=time_, timezone=tz, mode=mode, days=days or None)
 
 
 def _split_public(args: Sequence[str]) -> tuple[tuple[str, ...], bool]:
@@ -769,7 +783,7 @@ class Commands:
         if sub.mode == "publish":
             text = t(lang, "schedule_publish")
         else:
-            text = t(lang, "schedule_daily", time=sub.time, tz=sub.timezone)
+            text = schedule_at(lang, sub.time, sub.timezone, sub.days)
         if sub.quiet:
             start, end = sub.quiet.split("-")
             text += t(lang, "schedule_quiet", start=start, end=end)
@@ -1201,8 +1215,8 @@ def _unique_links(links: Sequence[Link]) -> list[Link]:
     "subscribe",
     zh="订阅推送（默认全部板块、每天 08:00）",
     en="Subscribe (default: all sectors, daily 08:00)",
-    usage_zh="[@频道] [板块...|all] [HH:MM] [Area/City] [publish]",
-    usage_en="[@channel] [SECTOR...|all] [HH:MM] [Area/City] [publish]",
+    usage_zh="[@频道] [板块...|all] [HH:MM] [周一,三,五|工作日|每天] [Area/City] [publish]",
+    usage_en="[@channel] [SECTOR...|all] [HH:MM] [mon,wed,fri|weekdays|daily] [Area/City] [publish]",
     changes_subscriptions=True,
     needs_admin=True,
     targets=True,
@@ -1221,6 +1235,7 @@ async def cmd_subscribe(c: Commands, request: Request, lang: Lang) -> Reply:
         timezone=parsed.timezone,
         mode=parsed.mode,
         created_by=request.user_id,
+        days=parsed.days,
     )
     msg = t(
         lang,
@@ -1732,6 +1747,7 @@ async def _topics_on(
             timezone=parsed.timezone,
             mode=parsed.mode,
             created_by=request.user_id,
+            days=parsed.days,
         )
     lines: list[str] = []
     if created or reopened:

@@ -28,7 +28,7 @@ from briefcast.config import Settings
 from briefcast.dashboard import queries
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
 from briefcast.delivery import liveness, senders
-from briefcast.i18n import counted
+from briefcast.i18n import counted, days_text
 from briefcast.store import Store
 from briefcast.store.store import is_id
 
@@ -50,6 +50,7 @@ def environment(templates: Path = HERE / "templates") -> Environment:
     )
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     env.filters["counted"] = counted
+    env.filters["days"] = lambda mask: days_text("en", int(mask))  # "Mon, Wed, Fri" / "daily"
     return env
 
 

@@ -203,11 +203,15 @@ def subs_add(
     time: str | None = None,
     timezone: str | None = None,
     mode: str | None = None,
+    days: str | None = None,
 ) -> SubscriptionRecord:
-    """Subscribe a chat as an operator (``briefcast subs add``); the chat is created if unknown."""
+    """Subscribe a chat as an operator (``briefcast subs add``); the chat is created if unknown.
+    ``days``: weekday words (``"mon,wed,fri"``, ``"weekdays"``, ``"daily"``), None keeps them."""
     if kind:
         store.upsert_chat(ref, kind=kind)
-    return store.subscribe(ref, sectors, time=time, timezone=timezone, mode=mode, created_by="operator")
+    return store.subscribe(
+        ref, sectors, time=time, timezone=timezone, mode=mode, created_by="operator", days=days
+    )
 
 
 def subs_remove(

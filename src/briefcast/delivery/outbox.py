@@ -226,7 +226,7 @@ def enqueue_due(
     """Insert the delivery rows whose slot has come for the latest published issue.
 
     ``issue_id`` given (the on-publish hook) restricts the pass to that issue; otherwise the
-    latest published issue is used. Scheduled subscriptions are grouped by (time, timezone), so
+    latest published issue is used. Scheduled subscriptions are grouped by (time, timezone, days), so
     the decision is per distinct slot, not per subscriber. Rows are inserted in committed batches
     of ``batch_size`` subscriptions; ``on_batch(n)`` is called after each batch that added ``n``
     pending rows (the scheduler wakes the engine with it). Idempotent: runs on every replica.
@@ -255,14 +255,17 @@ def enqueue_due(
         sched = [S.c.active.is_(True), S.c.mode == "scheduled", behind]
         with engine.connect() as conn:
             slots = conn.execute(
-                sa.select(S.c.time, S.c.timezone).where(*sched).group_by(S.c.time, S.c.timezone)
+                sa.select(S.c.time, S.c.timezone, S.c.days)
+                .where(*sched)
+                .group_by(S.c.time, S.c.timezone, S.c.days)
             ).all()
-        for at, tz_name in slots:
-            what, slot = decide_slot(published, parse_hhmm(at), ZoneInfo(tz_name), now, grace)
+        for at, tz_name, days in slots:
+            what, slot = decide_slot(published, parse_hhmm(at), ZoneInfo(tz_name), now, grace, int(days))
             if what == "wait":
                 continue
             why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
-            group([S.c.mode == "scheduled", S.c.time == at, S.c.timezone == tz_name, behind], what, why)
+            same = [S.c.time == at, S.c.timezone == tz_name, S.c.days == int(days)]
+            group([S.c.mode == "scheduled", *same, behind], what, why)
     # On-publish subscriptions (after the slots: a due slot's first batch must not wait for this scan).
     why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
     group([S.c.mode == "publish", behind], decide_publish(published, now, grace), why)

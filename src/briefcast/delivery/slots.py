@@ -18,6 +18,15 @@ from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
 
+#: A subscription's allowed weekdays as a 7-bit mask: bit ``d`` is ``date.weekday() == d``
+#: (Monday = bit 0 ... Sunday = bit 6). ``ALL_DAYS`` (127) is every day, the default.
+ALL_DAYS = 0b1111111
+
+
+def day_allowed(day: date, days: int) -> bool:
+    """Whether local date ``day`` is one of the weekdays in the mask ``days``."""
+    return bool(days & (1 << day.weekday()))
+
 
 def utcnow() -> datetime:
     """The wall clock as an aware UTC datetime (the default clock)."""
@@ -39,29 +48,43 @@ def slot_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
 
 
-def first_slot_at_or_after(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
-    """The earliest daily slot ``at`` (local in ``tz``) that is not before ``instant``."""
+def _mask(days: int) -> int:
+    days &= ALL_DAYS
+    return days or ALL_DAYS  # an empty mask is never stored; read it as every day
+
+
+def first_slot_at_or_after(instant: datetime, at: time, tz: ZoneInfo, days: int = ALL_DAYS) -> datetime:
+    """The earliest slot ``at`` (local in ``tz``) on an allowed weekday (``days``, a mask of
+    local weekdays, see :data:`ALL_DAYS`) that is not before ``instant``."""
+    days = _mask(days)
     local_day = instant.astimezone(tz).date()
-    for offset in (-1, 0, 1, 2):
-        s = slot_instant(local_day + timedelta(days=offset), at, tz)
+    for offset in range(-1, 9):
+        day = local_day + timedelta(days=offset)
+        if not day_allowed(day, days):
+            continue
+        s = slot_instant(day, at, tz)
         if s >= instant:
             return s
-    raise AssertionError("unreachable: a daily slot exists within two days")  # pragma: no cover
+    raise AssertionError("unreachable: an allowed weekday falls within eight days")  # pragma: no cover
 
 
-def last_slot_at_or_before(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
-    """The latest daily slot ``at`` (local in ``tz``) that is not after ``instant``."""
+def last_slot_at_or_before(instant: datetime, at: time, tz: ZoneInfo, days: int = ALL_DAYS) -> datetime:
+    """The latest slot ``at`` (local in ``tz``) on an allowed weekday that is not after ``instant``."""
+    days = _mask(days)
     local_day = instant.astimezone(tz).date()
-    for offset in (1, 0, -1, -2):
-        s = slot_instant(local_day + timedelta(days=offset), at, tz)
+    for offset in range(1, -9, -1):
+        day = local_day + timedelta(days=offset)
+        if not day_allowed(day, days):
+            continue
+        s = slot_instant(day, at, tz)
         if s <= instant:
             return s
-    raise AssertionError("unreachable: a daily slot exists within two days")  # pragma: no cover
+    raise AssertionError("unreachable: an allowed weekday falls within eight days")  # pragma: no cover
 
 
-def next_slot_after(instant: datetime, at: time, tz: ZoneInfo) -> datetime:
+def next_slot_after(instant: datetime, at: time, tz: ZoneInfo, days: int = ALL_DAYS) -> datetime:
     """The first slot strictly after ``instant`` (for "next delivery at ..." displays)."""
-    return first_slot_at_or_after(instant + timedelta(microseconds=1), at, tz)
+    return first_slot_at_or_after(instant + timedelta(microseconds=1), at, tz, days)
 
 
 def quiet_until(window: str, tz: ZoneInfo, now: datetime) -> datetime | None:
@@ -77,15 +100,16 @@ def quiet_until(window: str, tz: ZoneInfo, now: datetime) -> datetime | None:
 
 
 def decide_slot(
-    published_at: datetime, at: time, tz: ZoneInfo, now: datetime, grace: timedelta
+    published_at: datetime, at: time, tz: ZoneInfo, now: datetime, grace: timedelta, days: int = ALL_DAYS
 ) -> tuple[str, datetime]:
     """For an issue published at ``published_at``: ``("wait"|"send"|"skip", slot)``.
 
-    The issue belongs to the subscriber's first slot at or after publication. Before that slot:
+    The issue belongs to the subscriber's first slot at or after publication on one of its
+    allowed local weekdays ``days`` (published Tuesday for mon/wed/fri: Wednesday's slot). Before that slot:
     wait. Within ``grace`` after it (the process may have been down): send, late if need be.
     Later than that: skip — a digest a day stale is noise, and the next issue will come.
     """
-    slot = first_slot_at_or_after(published_at, at, tz)
+    slot = first_slot_at_or_after(published_at, at, tz, days)
     if now < slot:
         return "wait", slot
     if now - slot <= grace:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from briefcast.briefing.watch import watch_matches
 from briefcast.config import Settings
-from briefcast.delivery.slots import decide_publish, first_slot_at_or_after, parse_hhmm
+from briefcast.delivery.slots import ALL_DAYS, decide_publish, first_slot_at_or_after, parse_hhmm
 from briefcast.store.db import writer
 from briefcast.store.records import WatcherRecord
 from briefcast.store.tables import as_utc
@@ -119,16 +119,16 @@ def _watched_by(watcher: WatcherRecord, published: datetime) -> tuple[str, ...]:
 
 def _daily_at(store: Any, watcher: WatcherRecord, published: datetime, settings: Settings) -> datetime:
     """When a ``daily`` watcher's alert for an issue published at ``published`` goes out."""
-    at, tz = settings.default_time, settings.default_timezone
+    at, tz, days = settings.default_time, settings.default_timezone, ALL_DAYS
     for sub in store.subscriptions_for_chat(
         watcher.chat.platform, watcher.chat.chat_id, watcher.chat.workspace
     ):
         if (sub.chat.thread_id or "") == (watcher.chat.thread_id or "") and sub.active:
             if sub.mode != "scheduled":
                 return as_utc(published)
-            at, tz = sub.time, sub.timezone
+            at, tz, days = sub.time, sub.timezone, sub.days
             break
-    slot = first_slot_at_or_after(as_utc(published), parse_hhmm(at), ZoneInfo(tz))
+    slot = first_slot_at_or_after(as_utc(published), parse_hhmm(at), ZoneInfo(tz), days)
     return slot + DAILY_AFTER_DIGEST
 
 

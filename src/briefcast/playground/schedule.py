@@ -75,7 +75,9 @@ def next_owed_slot(store: Store, now: datetime) -> tuple[datetime, str, str] | N
             continue
         if not set(sub.sectors) & set(issue.sectors):
             continue
-        slot = first_slot_at_or_after(issue.published_at, parse_hhmm(sub.time), ZoneInfo(sub.timezone))
+        slot = first_slot_at_or_after(
+            issue.published_at, parse_hhmm(sub.time), ZoneInfo(sub.timezone), sub.days
+        )
         if slot > now and (best is None or slot < best[0]):
             best = (slot, sub.time, sub.timezone)
     return best

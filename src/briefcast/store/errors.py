@@ -53,6 +53,15 @@ class InvalidQuiet(StoreInputError):
         super().__init__(value, f"invalid quiet hours {value!r}: use HH:MM-HH:MM, e.g. 22:00-07:00, or off")
 
 
+class InvalidDays(StoreInputError):
+    """Weekday words that are not days (``mon,wed,fri``, ``周一,三,五``, ``weekdays``, ``daily``)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            value, f"invalid days {value!r}: use weekday names such as mon,wed,fri, weekdays, or daily"
+        )
+
+
 class InvalidMode(StoreInputError):
     """A delivery mode other than ``scheduled`` or ``publish``."""
 

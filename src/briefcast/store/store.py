@@ -32,7 +32,7 @@ from briefcast.briefing.sectors import SectorCatalogue, default_catalogue, slugi
 from briefcast.briefing.watch import MAX_WATCHES_PER_CHAT, normalise_phrase
 from briefcast.config import Settings, load_settings
 from briefcast.store import db
-from briefcast.store.errors import UnknownSector, WatchLimitReached
+from briefcast.store.errors import InvalidDays, UnknownSector, WatchLimitReached
 from briefcast.store.records import (
     ChatRecord,
     ChatRef,
@@ -71,6 +71,8 @@ from briefcast.store.tables import (
     utc,
 )
 from briefcast.store.validate import (
+    ALL_DAYS,
+    parse_days,
     parse_mode,
     parse_quiet,
     parse_time,
@@ -664,11 +666,14 @@ class Store:
         mode: str | None = None,
         created_by: str = "",
         variant: str | None = None,
+        days: int | str | None = None,
     ) -> SubscriptionRecord:
         """Add sectors to the chat's (thread's) subscription, creating it with the settings' defaults.
 
         Values are validated before anything is written (:class:`InvalidTime`,
-        :class:`InvalidTimezone`, :class:`UnknownSector`, ...). Subscribing again
+        :class:`InvalidTimezone`, :class:`InvalidDays`, :class:`UnknownSector`, ...). ``days``:
+        the allowed local weekdays, a mask (bit 0 = Monday) or words (``"mon,wed,fri"``); None
+        keeps the subscription's (every day for a new one). Subscribing again
         re-activates a stopped subscription and its chat.
         """
         keys = self.resolve_sectors(sectors)
@@ -676,6 +681,7 @@ class Store:
         tz = parse_timezone(timezone) if timezone is not None else None
         md = parse_mode(mode) if mode is not None else None
         var = parse_variant(variant) if variant is not None else None
+        mask = _days(days)
         with self._write() as s:
             chat = self._ensure_chat(s, ref)
             stamp = now()
@@ -693,6 +699,7 @@ class Store:
                     "time": parse_time(self.settings.default_time),
                     "timezone": parse_timezone(self.settings.default_timezone),
                     "variant": parse_variant(self.settings.delivery.variant),
+                    "days": ALL_DAYS,
                     "active": False,
                     "reason": "",
                     "created_by": created_by,
@@ -709,6 +716,7 @@ class Store:
             sub.timezone = tz or sub.timezone
             sub.mode = md or sub.mode
             sub.variant = var or sub.variant
+            sub.days = mask if mask is not None else sub.days
             sub.created_by = sub.created_by or created_by
             sub.active, sub.reason, sub.updated_at = True, "", stamp
             s.add(sub)
@@ -1252,13 +1260,25 @@ def _sub_record(sub: SubscriptionRow, chat: ChatRow) -> SubscriptionRecord:
         silent=bool(sub.silent),
         previews=bool(sub.previews),
         quiet=sub.quiet or "",
+        days=int(sub.days if sub.days is not None else ALL_DAYS),
     )
+
+
+def _days(days: int | str | None) -> int | None:
+    """A weekday mask from a mask or words; None stays None. Raises :class:`InvalidDays`."""
+    if days is None:
+        return None
+    if isinstance(days, str):
+        return parse_days(days)
+    if not 0 < days <= ALL_DAYS:
+        raise InvalidDays(str(days))
+    return days
 
 
 def _copy_schedule(src: SubscriptionRow, dst: SubscriptionRow) -> None:
     dst.sectors = list(src.sectors)
     dst.time, dst.timezone, dst.mode, dst.variant = src.time, src.timezone, src.mode, src.variant
-    dst.silent, dst.previews, dst.quiet = src.silent, src.previews, src.quiet
+    dst.silent, dst.previews, dst.quiet, dst.days = src.silent, src.previews, src.quiet, src.days
 
 
 def _delivery_record(row: DeliveryRow) -> DeliveryRecord:

@@ -132,6 +132,9 @@ class SubscriptionRow(SQLModel, table=True):
     previews: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # /quiet (revision 0009): "HH:MM-HH:MM" in ``timezone``, "" for none; on-publish pushes wait
     quiet: str = Field(default="", max_length=11, sa_column_kwargs={"server_default": ""})
+    # weekday schedules (revision 0010): allowed local weekdays, bit 0 = Monday ... bit 6 = Sunday;
+    # 127 = every day. Scheduled pushes go out at the first allowed day's slot.
+    days: int = Field(default=127, sa_column_kwargs={"server_default": "127"})
     active: bool = True
     reason: str = Field(default="", sa_type=sa.Text)
     created_by: str = Field(default="", max_length=64)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from briefcast.briefing.watch import MAX_WATCH_CHARS, MIN_WATCH_CHARS, normalise_phrase, phrase_length
 from briefcast.store.errors import (
+    InvalidDays,
     InvalidMode,
     InvalidQuiet,
     InvalidTime,
@@ -28,6 +29,100 @@ WATCH_MODES = ("publish", "daily")
 # Quotes a phrase may be wrapped in (to watch a word that is also a command word, e.g. "daily").
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》"}
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+ALL_DAYS = 0b1111111  # bit 0 = Monday ... bit 6 = Sunday (as briefcast.delivery.slots.ALL_DAYS)
+WEEKDAYS = 0b0011111
+WEEKEND = 0b1100000
+_EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EN_FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ZH_NUM = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
+_ZH_PREFIX = ("星期", "礼拜", "周")
+#: Words that name a set of days on their own.
+DAY_SET_WORDS = {
+    "weekdays": WEEKDAYS, "weekday": WEEKDAYS, "workdays": WEEKDAYS, "工作日": WEEKDAYS,
+    "weekends": WEEKEND, "weekend": WEEKEND, "周末": WEEKEND,
+    "daily": ALL_DAYS, "everyday": ALL_DAYS, "每天": ALL_DAYS, "每日": ALL_DAYS,
+}  # fmt: skip
+_DAY_SPLIT = re.compile(r"[\s,，、;；]+")
+_DAY_RANGE = re.compile(r"\s*(?:-|–|—|~|〜|至|到)\s*")
+
+
+def _one_day(word: str) -> int | None:
+    """One weekday word (``mon``, ``Monday``, ``周一``, ``星期日``, bare ``一``) -> its bit index."""
+    w = word.lower().rstrip(".")
+    if w in _EN_DAYS:
+        return _EN_DAYS.index(w)
+    if w in _EN_FULL:
+        return _EN_FULL.index(w)
+    if w in ("tues", "thur", "thurs"):
+        return 1 if w == "tues" else 3
+    for prefix in _ZH_PREFIX:
+        if w.startswith(prefix) and len(w) > len(prefix):
+            w = w[len(prefix) :]
+            break
+    return _ZH_NUM.get(w) if len(w) == 1 else None
+
+
+def day_word_mask(word: str) -> int | None:
+    """The day mask a single word names, or None if it is no day word.
+
+    ``mon`` / ``周一`` / ``一`` one day; ``weekdays`` / ``工作日`` Monday-Friday; ``daily`` /
+    ``每天`` every day; ``mon-fri`` / ``周一至周五`` a range; ``周一三五`` several days.
+    """
+    w = unicodedata.normalize("NFKC", word).strip()
+    if not w:
+        return None
+    if w.lower() in DAY_SET_WORDS:
+        return DAY_SET_WORDS[w.lower()]
+    single = _one_day(w)
+    if single is not None:
+        return 1 << single
+    ends = _DAY_RANGE.split(w)
+    if len(ends) == 2:
+        a, b = _one_day(ends[0]), _one_day(ends[1])
+        if a is None or b is None:
+            return None
+        mask, d = 0, a
+        while True:  # a range may wrap past Sunday (fri-mon)
+            mask |= 1 << d
+            if d == b:
+                return mask
+            d = (d + 1) % 7
+    for prefix in _ZH_PREFIX:  # 周一三五
+        if w.startswith(prefix) and len(w) > len(prefix) + 1:
+            digits = [_ZH_NUM.get(ch) for ch in w[len(prefix) :]]
+            if all(d is not None for d in digits):
+                return sum(1 << d for d in set(digits) if d is not None)
+    return None
+
+
+def parse_days(value: str) -> int:
+    """``"mon,wed,fri"`` / ``"周一、三、五"`` / ``"weekdays"`` / ``"daily"`` -> a 7-bit weekday
+    mask (bit 0 = Monday). Raises :class:`InvalidDays`."""
+    words = [w for w in _DAY_SPLIT.split(unicodedata.normalize("NFKC", value).strip()) if w]
+    mask = 0
+    for w in words:
+        m = day_word_mask(w)
+        if m is None:
+            raise InvalidDays(value)
+        mask |= m
+    if not mask:
+        raise InvalidDays(value)
+    return mask
+
+
+def days_list(mask: int) -> tuple[int, ...]:
+    """The weekday indexes (0 = Monday) in ``mask``, in week order."""
+    return tuple(d for d in range(7) if mask & (1 << d))
+
+
+def days_key(mask: int) -> str:
+    """``"mon,wed,fri"`` (``"daily"`` for every day): the mask as the CLI shows and accepts it."""
+    mask &= ALL_DAYS
+    if mask in (0, ALL_DAYS):
+        return "daily"
+    return ",".join(_EN_DAYS[d] for d in days_list(mask))
 
 
 QUIET_OFF = frozenset({"off", "none", "关", "关闭", "取消"})
