@@ -30,13 +30,13 @@ from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.slots import decide_slot, first_slot_at_or_after, last_slot_at_or_before
 from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram
 from briefcast.i18n import days_text
 from briefcast.schedule import Scheduler
 from briefcast.store import ChatRef, Store
 from briefcast.store.errors import InvalidDays
 from briefcast.store.tables import IssueRow
 from briefcast.store.validate import days_key, parse_days
-from briefcast.testing.fake_telegram import FakeTelegram
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 from test_telegram_bot import (  # the real PTB bot against the fake Bot API
     OTHER,
