@@ -749,7 +749,7 @@ def subs_list(
     for s in rows:
         where = f"{s.chat.platform}:{s.chat.workspace + '/' if s.chat.workspace else ''}{s.chat.chat_id}"
         thread = f" thread {s.chat.thread_id}" if s.chat.thread_id else ""
-        when = "on publish" if s.mode == "publish" else f"{s.time} {s.timezone}{_on_days(s.days)}"
+        when = _when(s.mode, s.time, s.timezone, s.days)
         options = f"{s.variant}{' silent' if s.silent else ''}{' previews' if s.previews else ''}"
         options += f" quiet {s.quiet}" if s.quiet else ""
         typer.echo(f"{s.id:>5}  {where}{thread}  {','.join(s.sectors)}  {when}  {options}  {s.chat_title}")
@@ -794,6 +794,12 @@ def subs_add(
     on_publish: Annotated[
         bool, typer.Option("--on-publish", help="Push as soon as an issue is published.")
     ] = False,
+    weekly: Annotated[
+        bool,
+        typer.Option(
+            "--weekly", help="One roll-up of the issues since the last one, on --days (default mon)."
+        ),
+    ] = False,
     thread: Annotated[str | None, typer.Option("--thread", help="Forum topic (message_thread_id).")] = None,
     kind: Annotated[str, typer.Option("--kind", help="private|group|supergroup|channel")] = "",
 ) -> None:
@@ -807,13 +813,21 @@ def subs_add(
         kind=kind,
         time=time,
         timezone=tz,
-        mode="publish" if on_publish else None,
+        mode="publish" if on_publish else "weekly" if weekly else None,
         days=days,
     )
     typer.echo(
         f"subscription {sub.id}: {','.join(sub.sectors)} at "
-        f"{'publish' if sub.mode == 'publish' else f'{sub.time} {sub.timezone}{_on_days(sub.days)}'}"
+        f"{_when(sub.mode, sub.time, sub.timezone, sub.days)}"
     )
+
+
+def _when(mode: str, time: str, tz: str, days: int) -> str:
+    """``on publish``, ``08:00 Asia/Shanghai on mon,wed,fri`` or ``weekly roll-up 09:00 UTC on mon``."""
+    if mode == "publish":
+        return "on publish"
+    when = f"{time} {tz}{_on_days(days)}"
+    return f"weekly roll-up {when}" if mode == "weekly" else when
 
 
 @subs_app.command("remove")

@@ -167,6 +167,16 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "{days} {time}（{tz}）推送",
         "en": "delivered {days} {time} ({tz})",
     },
+    "schedule_weekly": {
+        "zh": "{days} {time}（{tz}）推送合集（自上次以来的各期）",
+        "en": "weekly roll-up {days} {time} ({tz}): the issues since the last one",
+    },
+    "rollup_title": {"zh": "📚 合集：{n} 期", "en": "📚 Roll-up: {n} issues"},
+    "rollup_title_one": {"zh": "📚 合集：{n} 期", "en": "📚 Roll-up: {n} issue"},
+    "rollup_footer": {
+        "zh": "发送 /issue 日期 查看某一期全文",
+        "en": "Send /issue DATE for a whole issue",
+    },
     "days_every": {"zh": "每天", "en": "daily"},
     "days_weekdays": {"zh": "工作日", "en": "Weekdays"},
     "days_list": {"zh": "每周{days}", "en": "{days}"},
@@ -957,6 +967,11 @@ def schedule_at(lang: str, time: str, tz: str, days: int) -> str:
     if days & 0b1111111 in (0, 0b1111111):
         return t(lang, "schedule_daily", time=time, tz=tz)
     return t(lang, "schedule_days", days=days_text(lang, days), time=time, tz=tz)
+
+
+def schedule_weekly(lang: str, time: str, tz: str, days: int) -> str:
+    """``每周一 09:00（Asia/Shanghai）推送合集…`` / ``weekly roll-up Mon 09:00 (Asia/Shanghai)…``."""
+    return t(lang, "schedule_weekly", days=days_text(lang, days), time=time, tz=tz)
 
 
 def pick_language(code: str | None, default: str = "zh") -> Lang:

@@ -28,7 +28,7 @@ from briefcast.briefing.model import Block, Briefing, Link, ListBlock, ListItem,
 from briefcast.briefing.sectors import Sector, SectorCatalogue, default_catalogue
 from briefcast.briefing.watch import MAX_WATCHES_PER_CHAT, Passage, watch_matches
 from briefcast.errors import BriefcastError
-from briefcast.i18n import Lang, pick_language, schedule_at, t
+from briefcast.i18n import Lang, pick_language, schedule_at, schedule_weekly, t
 from briefcast.render import compose
 from briefcast.render.document import Button, Document, notice_document
 from briefcast.render.options import supports
@@ -66,6 +66,7 @@ _NUMERIC_ID = re.compile(r"^-?\d{5,}$")
 ALL_WORDS = frozenset({"all", "全部", "所有", "*"})
 PUBLISH_WORDS = frozenset({"publish", "onpublish", "on-publish", "on_publish", "instant", "发布", "即时"})
 SCHEDULED_WORDS = frozenset({"scheduled", "daily", "定时", "每天"})
+WEEKLY_WORDS = frozenset({"weekly", "week", "rollup", "roll-up", "每周", "周报", "每周合集", "合集"})
 PUBLIC_WORDS = frozenset({"public", "公开"})
 BUTTONS_PER_ROW = 2
 BUTTON_TEXT_MAX = 40
@@ -428,6 +429,8 @@ def parse_subscribe_args(
             everything = True
         elif schedule and low in PUBLISH_WORDS:
             mode = "publish"
+        elif schedule and low in WEEKLY_WORDS:
+            mode = "weekly"
         elif schedule and low in SCHEDULED_WORDS:
             mode = "scheduled"
             days |= validate.DAY_SET_WORDS.get(low, 0)  # "daily" / "每天": every day again
@@ -782,6 +785,8 @@ class Commands:
     def schedule_text(self, sub: SubscriptionRecord, lang: Lang) -> str:
         if sub.mode == "publish":
             text = t(lang, "schedule_publish")
+        elif sub.mode == "weekly":
+            text = schedule_weekly(lang, sub.time, sub.timezone, sub.days)
         else:
             text = schedule_at(lang, sub.time, sub.timezone, sub.days)
         if sub.quiet:
@@ -1215,8 +1220,8 @@ def _unique_links(links: Sequence[Link]) -> list[Link]:
     "subscribe",
     zh="订阅推送（默认全部板块、每天 08:00）",
     en="Subscribe (default: all sectors, daily 08:00)",
-    usage_zh="[@频道] [板块...|all] [HH:MM] [周一,三,五|工作日|每天] [Area/City] [publish]",
-    usage_en="[@channel] [SECTOR...|all] [HH:MM] [mon,wed,fri|weekdays|daily] [Area/City] [publish]",
+    usage_zh="[@频道] [板块...|all] [HH:MM] [周一,三,五|工作日|每天] [Area/City] [publish|每周]",
+    usage_en="[@channel] [SECTOR...|all] [HH:MM] [mon,wed,fri|weekdays|daily] [Area/City] [publish|weekly]",
     changes_subscriptions=True,
     needs_admin=True,
     targets=True,
@@ -1391,7 +1396,9 @@ async def _set_schedule(
     timezone: str | None = None,
 ) -> Reply:
     ref, _kind, title = await c.target_chat(request, target, lang)
-    mode = "scheduled" if time is not None else None
+    # a time makes an on-publish subscription scheduled; a weekly roll-up stays weekly at the new time
+    current = await c.current_subscription(ref) if time is not None else None
+    mode = "scheduled" if time is not None and (current is None or current.mode != "weekly") else None
     sub = await c.db(c.store.set_schedule, ref, time=time, timezone=timezone, mode=mode)
     if sub is None or not sub.active:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))

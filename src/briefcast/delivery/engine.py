@@ -518,6 +518,10 @@ class DeliveryEngine:
             parts = self._watch_alert(row)
             if not parts:
                 return self._final(row, Action.SKIPPED, "no watched word in this issue")
+        elif row.kind == outbox.ROLLUP:
+            parts = self._rollup(row)
+            if not parts:
+                return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in these issues")
         else:
             parts = self._digest(row)
             if not parts:
@@ -546,7 +550,7 @@ class DeliveryEngine:
         corrections edit silently."""
         if not row.quiet or row.parts_sent or row.kind == "correction":
             return None
-        if row.kind == "digest" and row.mode != "publish":
+        if row.kind in ("digest", outbox.ROLLUP) and row.mode != "publish":
             return None
         from zoneinfo import ZoneInfo
 
@@ -580,6 +584,18 @@ class DeliveryEngine:
             issue.briefing, row.words, lang=lang, issue_id=issue.id,
             prefix="/" if row.platform == "telegram" else "/briefing ",
             section_url=section_url if public else None, catalogue=getattr(self.store, "catalogue", None),
+        )  # fmt: skip
+        return () if doc is None else tuple(self.renderers[row.platform](doc))
+
+    def _rollup(self, row: Claimed) -> tuple[Payload, ...]:
+        """A weekly roll-up: the issues listed in ``detail`` (oldest first), one line per sector."""
+        from briefcast.render.compose import rollup_document
+
+        issues = [i for i in (self._issue(int(x)) for x in row.detail if x.isdigit()) if i is not None]
+        lang = row.language or self.settings.default_language
+        doc = rollup_document(
+            [(i.id, i.briefing) for i in issues], row.sectors, lang=lang, public_url=self.settings.public_url,
+            catalogue=getattr(self.store, "catalogue", None),
         )  # fmt: skip
         return () if doc is None else tuple(self.renderers[row.platform](doc))
 

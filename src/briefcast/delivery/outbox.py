@@ -17,6 +17,7 @@ control time.
 from __future__ import annotations
 
 import enum
+import json
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
 PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
 STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
 PLATFORMS = ("telegram", "slack")
+ROLLUP = "rollup"  # delivery.kind of a weekly roll-up
 # ``last_error`` of a row put back because the bot's token is refused (not a delivery attempt).
 PAUSED_PREFIX = "paused:"
 
@@ -117,7 +119,16 @@ def _chat_active() -> Any:
 
 
 def _insert_batch(
-    conn: sa.Connection, issue_id: int, identity: str, conds: Conds, *, status: str, now: datetime, error: str
+    conn: sa.Connection,
+    issue_id: int,
+    identity: str,
+    conds: Conds,
+    *,
+    status: str,
+    now: datetime,
+    error: str,
+    kind: str = "digest",
+    detail: Sequence[str] | None = None,
 ) -> int:
     """``INSERT ... SELECT`` one delivery per subscription matching ``conds``; returns how many were new.
 
@@ -128,18 +139,26 @@ def _insert_batch(
     """
     dialect = conn.dialect.name
     ts = sa.DateTime(timezone=True)
-    empty_json: Any = (
-        sa.cast(sa.literal("[]"), D.c.message_ids.type) if dialect == "postgresql" else sa.literal("[]")
+
+    def json_literal(value: str) -> Any:
+        return (
+            sa.cast(sa.literal(value), D.c.message_ids.type) if dialect == "postgresql" else sa.literal(value)
+        )
+
+    empty_json = json_literal("[]")
+    detail_json = (
+        json_literal(json.dumps(list(detail), ensure_ascii=False)) if detail is not None else sa.null()
     )
     platform = sa.select(C.c.platform).where(C.c.id == S.c.chat_id).scalar_subquery()
     src = sa.select(
         sa.literal(issue_id), S.c.id, sa.literal(identity), platform, sa.literal(status), sa.literal(0),
         sa.literal(now, ts), sa.literal(""), sa.literal(0), sa.literal(0), empty_json, sa.literal(error),
-        sa.literal(now, ts), sa.literal(now, ts),
+        sa.literal(now, ts), sa.literal(now, ts), sa.literal(kind), detail_json,
     ).where(*conds)  # fmt: skip
     cols = [
         "issue_id", "subscription_id", "identity", "platform", "status", "attempts", "next_attempt_at",
         "lease_owner", "parts_total", "parts_sent", "message_ids", "last_error", "created_at", "updated_at",
+        "kind", "detail",
     ]  # fmt: skip
     ins: Any
     if dialect == "postgresql":
@@ -165,15 +184,22 @@ def _enqueue_group(
     error: str = "",
     batch_size: int = ENQUEUE_BATCH,
     on_batch: OnBatch | None = None,
+    identity: str | None = None,
+    kind: str = "digest",
+    detail: Sequence[str] | None = None,
 ) -> int:
     """Enqueue ``issue`` for the active subscriptions matching ``conds``, one committed batch at a time.
+
+    ``identity`` / ``kind`` / ``detail`` default to a digest of the issue (a weekly roll-up passes
+    its own: one row per subscription and roll-up slot).
 
     The candidates are read once (one scan); then each batch is a primary-key range of at most
     ``batch_size`` of them: the insert and the cursor update both read only that range, and the
     chat's ``active`` flag through the chat's primary key. The cost of a slot is therefore linear
     in its size whatever the planner believes about the tables, and locks are held per batch.
     """
-    iid, identity = int(issue.id), str(issue.identity)
+    iid = int(issue.id)
+    identity = str(issue.identity) if identity is None else identity
     total = 0
     # The first batch is read on its own and sent on its way before the rest of the candidates
     # are read: the first message of a million-subscriber slot must not wait for a full scan.
@@ -186,7 +212,9 @@ def _enqueue_group(
             chunk = ids[start : start + batch_size]
             scope = [S.c.id.between(chunk[0], chunk[-1]), S.c.active.is_(True), *conds, _chat_active()]
             with writer(engine).begin() as conn:
-                n = _insert_batch(conn, iid, identity, scope, status=status, now=now, error=error)
+                n = _insert_batch(
+                    conn, iid, identity, scope, status=status, now=now, error=error, kind=kind, detail=detail
+                )
                 cursor = sa.update(S).where(*scope, _behind(iid)).values(last_issue_id=iid, updated_at=now)
                 conn.execute(cursor)
             total += n
@@ -266,10 +294,97 @@ def enqueue_due(
             why = f"missed slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
             same = [S.c.time == at, S.c.timezone == tz_name, S.c.days == int(days)]
             group([S.c.mode == "scheduled", *same, behind], what, why)
+        pending_r, skipped_r = _enqueue_rollups(engine, now=now, grace=grace, batch_size=batch_size,
+                                                on_batch=notify)  # fmt: skip
+        pending += pending_r
+        skipped += skipped_r
     # On-publish subscriptions (after the slots: a due slot's first batch must not wait for this scan).
     why = f"published {published:%Y-%m-%d %H:%M}Z, beyond the grace window"
     group([S.c.mode == "publish", behind], decide_publish(published, now, grace), why)
     return EnqueueResult(pending, skipped, iid)
+
+
+ROLLUP_PREFIX = "rollup:"
+#: Issues one roll-up lists at most (the newest ones; a daily briefing has seven a week).
+ROLLUP_MAX_ISSUES = 31
+
+
+def rollup_identity(slot: datetime) -> str:
+    """The delivery identity of a weekly roll-up: one per subscription and slot (``rollup:<UTC>``)."""
+    return f"{ROLLUP_PREFIX}{as_utc(slot):%Y-%m-%dT%H:%MZ}"
+
+
+def rollup_issue_ids(conn: sa.Connection, start: datetime, end: datetime) -> list[int]:
+    """The issues a roll-up of ``(start, end]`` lists, oldest first: each issue *first* published in
+    the window (a later revision does not bring an older issue back), as its newest published
+    revision (a correction published since is what the reader gets)."""
+    first = (
+        sa.select(I.c.identity, sa.func.min(I.c.published_at).label("first"))
+        .where(I.c.status == "published", I.c.published_at.is_not(None))
+        .group_by(I.c.identity)
+        .subquery()
+    )
+    newest = (
+        sa.select(I.c.identity, sa.func.max(I.c.id).label("id"))
+        .where(I.c.status == "published")
+        .group_by(I.c.identity)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(newest.c.id, first.c.first)
+        .join(first, first.c.identity == newest.c.identity)
+        .where(first.c.first > start, first.c.first <= end)
+        .order_by(first.c.first.desc(), newest.c.id.desc())
+        .limit(ROLLUP_MAX_ISSUES)
+    ).all()
+    return [int(r.id) for r in reversed(rows)]
+
+
+def _enqueue_rollups(
+    engine: Engine, *, now: datetime, grace: timedelta, batch_size: int, on_batch: OnBatch | None
+) -> tuple[int, int]:
+    """Weekly subscriptions: at each (time, timezone, days) slot, one roll-up row per subscription
+    listing the issues first published since the previous slot (none: nothing is enqueued).
+
+    The row points at the newest of those issues (the subscription's cursor moves to it, so a
+    switch back to daily does not resend it); ``detail`` lists the issue ids. Idempotent: the
+    identity ``rollup:<slot>`` is unique per subscription.
+    """
+    from briefcast.delivery.slots import decide_rollup
+
+    pending = skipped = 0
+    with engine.connect() as conn:
+        slots = conn.execute(
+            sa.select(S.c.time, S.c.timezone, S.c.days)
+            .where(S.c.active.is_(True), S.c.mode == "weekly")
+            .group_by(S.c.time, S.c.timezone, S.c.days)
+        ).all()
+    for at, tz_name, days in slots:
+        what, start, slot = decide_rollup(parse_hhmm(at), ZoneInfo(tz_name), now, grace, int(days))
+        with engine.connect() as conn:
+            ids = rollup_issue_ids(conn, start, slot)
+            issue = (
+                conn.execute(sa.select(I.c.id, I.c.identity).where(I.c.id == ids[-1])).first()
+                if ids
+                else None
+            )
+        if issue is None:
+            continue
+        same = [S.c.mode == "weekly", S.c.time == at, S.c.timezone == tz_name, S.c.days == int(days)]
+        conds = [*same, _behind(int(issue.id))]
+        common: dict[str, Any] = {
+            "now": now, "batch_size": batch_size, "identity": rollup_identity(slot), "kind": ROLLUP,
+            "detail": [str(i) for i in ids],
+        }  # fmt: skip
+        if what == "send":
+            pending += _enqueue_group(engine, issue, conds, status=PENDING, on_batch=on_batch, **common)
+        else:
+            # only subscriptions that existed at the slot missed it (a new one just waits for its first)
+            why = f"missed weekly slot {slot:%Y-%m-%d %H:%M}Z beyond the grace window"
+            skipped += _enqueue_group(
+                engine, issue, [*conds, S.c.created_at <= slot], status=SKIPPED, error=why, **common
+            )
+    return pending, skipped
 
 
 def enqueue_now(

@@ -117,6 +117,21 @@ def decide_slot(
     return "skip", slot
 
 
+def decide_rollup(
+    at: time, tz: ZoneInfo, now: datetime, grace: timedelta, days: int = ALL_DAYS
+) -> tuple[str, datetime, datetime]:
+    """A weekly (roll-up) subscription: ``("send"|"skip", start, slot)`` for its latest slot.
+
+    The roll-up sent at ``slot`` (the last allowed local day's ``at`` not after ``now``) covers the
+    issues first published in ``(start, slot]``, ``start`` being the slot before it (a week earlier
+    for one allowed day, DST-safe: both are local wall-clock times). Within ``grace`` after the
+    slot: send; later (the process was down): skip, like a missed daily slot.
+    """
+    slot = last_slot_at_or_before(now, at, tz, days)
+    start = last_slot_at_or_before(slot - timedelta(microseconds=1), at, tz, days)
+    return ("send" if now - slot <= grace else "skip"), start, slot
+
+
 def decide_publish(published_at: datetime, now: datetime, grace: timedelta) -> str:
     """On-publish subscriptions: send unless the publication is older than the grace window."""
     return "send" if now - published_at <= grace else "skip"

@@ -71,7 +71,10 @@ def next_owed_slot(store: Store, now: datetime) -> tuple[datetime, str, str] | N
         return None
     best: tuple[datetime, str, str] | None = None
     for sub in store.active_subscriptions():
-        if sub.mode != "scheduled" or (sub.last_issue_id is not None and sub.last_issue_id >= issue.id):
+        # a weekly roll-up's window holds the issue until the first slot after its publication
+        if sub.mode not in ("scheduled", "weekly") or (
+            sub.last_issue_id is not None and sub.last_issue_id >= issue.id
+        ):
             continue
         if not set(sub.sectors) & set(issue.sectors):
             continue

@@ -633,3 +633,44 @@ def watch_alert(
         prefix=prefix,
         catalogue=catalogue,
     )
+
+
+def rollup_document(
+    issues: Sequence[tuple[int, Briefing]],
+    sectors: Sequence[str],
+    *,
+    lang: str = "zh",
+    public_url: str = "",
+    catalogue: SectorCatalogue | None = None,
+) -> Document | None:
+    """A weekly roll-up: the ``issues`` (id, briefing; oldest first) since the previous one, each as
+    its date and title over one line per subscribed sector it has (the sector's title, linked to
+    that section of the issue's archive page when a public URL is set). None when no issue has any
+    of the ``sectors``. The platform renderers split a long roll-up within their limits.
+    """
+    cat = catalogue or default_catalogue()
+    blocks: list[Block] = []
+    shown: list[int] = []
+    for issue_id, briefing in issues:
+        wanted = cat.received(sectors, (s.key for s in briefing.delivered_sections))
+        secs = [s for s in briefing.delivered_sections if s.key in set(wanted)]
+        if not secs:
+            continue
+        shown.append(issue_id)
+        when = briefing.date.isoformat() if briefing.date is not None else f"#{issue_id}"
+        label = f"📅 {when} · {briefing.title}" if briefing.title else f"📅 {when}"
+        items = []
+        for sec in secs:
+            url = issue_url(public_url, issue_id, lang=lang, section=sec.key) or None
+            items.append(ListItem(runs=(Run(section_title(briefing, sec, lang), url=url),)))
+        blocks.append(Group(label=_shorten(label, 200), blocks=(ListBlock(items=tuple(items)),)))
+    if not shown:
+        return None
+    first, last = issues[0][1].date, issues[-1][1].date
+    span = f"{first.isoformat()} – {last.isoformat()}" if first and last and first != last else ""
+    title = t(lang, "rollup_title", n=len(shown)) + (f" · {span}" if span else "")
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if public_url:
+        newest = issue_url(public_url, shown[-1], lang=lang)
+        buttons = ((Button(t(lang, "read_issue"), url=newest),),)
+    return Document(title=title, blocks=tuple(blocks), footer=t(lang, "rollup_footer"), buttons=buttons)

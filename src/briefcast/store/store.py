@@ -72,6 +72,7 @@ from briefcast.store.tables import (
 )
 from briefcast.store.validate import (
     ALL_DAYS,
+    WEEKLY_DEFAULT_DAYS,
     parse_days,
     parse_mode,
     parse_quiet,
@@ -714,6 +715,9 @@ class Store:
             sub.sectors = self._ordered([*sub.sectors, *keys]) if sub.active else list(keys)
             sub.time = hhmm or sub.time
             sub.timezone = tz or sub.timezone
+            if mask is None and md is not None and md != sub.mode and "weekly" in (md, sub.mode):
+                # "weekly" alone: Mondays; back from weekly to daily: every day again
+                mask = WEEKLY_DEFAULT_DAYS if md == "weekly" else ALL_DAYS
             sub.mode = md or sub.mode
             sub.variant = var or sub.variant
             sub.days = mask if mask is not None else sub.days

@@ -23,7 +23,10 @@ from briefcast.store.errors import (
     InvalidWatchMode,
 )
 
-MODES = ("scheduled", "publish")
+MODES = ("scheduled", "publish", "weekly")
+#: ``weekly``: a roll-up of the issues published since the previous allowed day's slot, sent at the
+#: subscription's time on its allowed days (Monday alone when none are given).
+WEEKLY_DEFAULT_DAYS = 0b0000001
 VARIANTS = ("full", "compact")
 WATCH_MODES = ("publish", "daily")
 # Quotes a phrase may be wrapped in (to watch a word that is also a command word, e.g. "daily").
