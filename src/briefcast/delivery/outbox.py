@@ -936,17 +936,27 @@ def count_by_status(engine: Engine, *, issue_id: int | None = None) -> dict[str,
 
 
 def retry_failed(engine: Engine, *, now: datetime, issue_id: int | None = None) -> int:
-    """Put dead-lettered deliveries back in the queue (attempts reset); progress per part is kept."""
+    """Put dead-lettered deliveries back in the queue (attempts reset); progress per part is kept.
+
+    Digests, roll-ups and corrections of still-active subscriptions, and keyword-watch alerts of
+    watchers that still exist in an active chat (a watcher removed with ``/unwatch`` is gone)."""
     now = as_utc(now)
     q = sa.update(D).where(D.c.status == FAILED)
     if issue_id is not None:
         q = q.where(D.c.issue_id == issue_id)
-    active = (
+    subscribed = (
         sa.select(sa.literal(1))
         .select_from(S.join(C, C.c.id == S.c.chat_id))
         .where(S.c.id == D.c.subscription_id, S.c.active.is_(True), C.c.active.is_(True))
         .exists()
     )
+    watching = (
+        sa.select(sa.literal(1))
+        .select_from(W.join(C, C.c.id == W.c.chat_id))
+        .where(W.c.id == D.c.watcher_id, C.c.active.is_(True))
+        .exists()
+    )
+    active = sa.or_(subscribed, watching)
     with writer(engine).begin() as conn:
         res = conn.execute(
             q.where(active).values(
