@@ -22,6 +22,7 @@ from briefcast.briefing.parse import ParseOptions, parse_text
 from briefcast.briefing.sectors import SectorCatalogue
 from briefcast.briefing.source import SourceKind, decode_text, is_url, kind_from_name, sniff_kind
 from briefcast.errors import SourceError
+from briefcast.ingest.capped import OverCap, read_capped
 
 __all__ = ["DEFAULT_MAX_BYTES", "SourceText", "parse_source", "read_source", "size_label"]
 
@@ -112,19 +113,12 @@ def _fetch(url: str, *, max_bytes: int, timeout: float) -> tuple[bytes, str | No
         ):
             if resp.status_code >= 400:
                 raise SourceError(f"could not fetch {url}: HTTP {resp.status_code}")
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise SourceError(f"{url} is larger than {size_label(max_bytes)}")
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise SourceError(f"{url} is larger than {size_label(max_bytes)}")
-                chunks.append(chunk)
+            body = read_capped(resp, max_bytes)
             ctype = resp.headers.get("content-type", "")
             bare = ctype.split(";", 1)[0].strip().lower()
-            return b"".join(chunks), resp.charset_encoding, bare
+            return body, resp.charset_encoding, bare
+    except OverCap:
+        raise SourceError(f"{url} is larger than {size_label(max_bytes)}") from None
     except httpx.TimeoutException:
         raise SourceError(f"could not fetch {url}: timed out after {timeout:g} s") from None
     except httpx.TooManyRedirects:

@@ -50,6 +50,7 @@ from sqlmodel import Session, select
 
 from briefcast import __version__
 from briefcast.errors import ConfigError, SourceError
+from briefcast.ingest.capped import OverCap, aread_capped
 from briefcast.ingest.service import (
     DEFAULT_MAX_BYTES,
     IngestOutcome,
@@ -303,17 +304,15 @@ async def _fetch(
             raise HttpStatusError(
                 resp.status_code, f"HTTP {resp.status_code} {resp.reason_phrase} from {url}"
             )
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise SourceError(f"{url} is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
-        buf = bytearray()
-        async for chunk in resp.aiter_bytes():
-            buf += chunk
-            if len(buf) > max_bytes:
-                raise SourceError(f"{url} is over the {max_bytes:,}-byte limit (stopped reading)")
+        try:
+            content = await aread_capped(resp, max_bytes)
+        except OverCap as e:
+            size = f" is {e.declared:,} bytes," if e.declared is not None else " is"
+            how = "" if e.declared is not None else " (stopped reading)"
+            raise SourceError(f"{url}{size} over the {max_bytes:,}-byte limit{how}") from None
         return Fetched(
             url=str(resp.url),
-            content=bytes(buf),
+            content=content,
             content_type=resp.headers.get("content-type", ""),
             etag=resp.headers.get("etag", ""),
             last_modified=resp.headers.get("last-modified", ""),
