@@ -556,7 +556,8 @@ async def test_register_with_apscheduler(
     tmp_path: Path, service: IngestService, store: Store, sample_en_md: Path
 ) -> None:
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from briefcast.jobs import Jobs
 
     (tmp_path / "issue.md").write_bytes(sample_en_md.read_bytes())
     os.utime(tmp_path / "issue.md", (1, 1))
@@ -564,15 +565,16 @@ async def test_register_with_apscheduler(
         [{"name": "inbox", "kind": "folder", "path": str(tmp_path), "interval": 3600}], service
     )
     ran = asyncio.Event()
-    scheduler = AsyncIOScheduler()
-    scheduler.add_listener(lambda _e: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    p.register(scheduler)
-    job = scheduler.get_job("source:inbox")
+    jobs = Jobs()
+    jobs.aps.add_listener(lambda _e: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    p.register(jobs)
+    job = jobs.aps.get_job("source:inbox")
     assert job is not None and job.trigger.interval.total_seconds() == 3600
-    scheduler.start()
+    jobs.start()
     try:
         await asyncio.wait_for(ran.wait(), timeout=10)
     finally:
-        scheduler.shutdown(wait=False)
+        jobs.stop()
+    assert not jobs.running
     assert status_of(store, "inbox").status == "ok"
     assert len(store.list_issues()) == 1

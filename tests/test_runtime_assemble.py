@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from briefcast.app import assemble
 from briefcast.config import Secret, Settings, TelegramSettings
 from briefcast.delivery.service import DeliveryService
@@ -44,3 +46,31 @@ def test_no_token_assembles_the_playground(store: Store) -> None:
         assert built.settings.telegram.api_url.startswith("http://127.0.0.1:")
     finally:
         built.close()
+
+
+async def test_one_scheduler_runs_the_slot_tick_and_the_source_polls(store: Store, tmp_path: Path) -> None:
+    """Issue 16: the delivery scheduler and the source pollers share the process's one APScheduler
+    (they each had their own); stopping one component leaves the other's jobs running."""
+    from briefcast.ingest.sources import SourcePolling
+    from briefcast.schedule import TICK_JOB
+
+    with FakeTelegram.in_thread() as tg:
+        settings = Settings(
+            telegram=TelegramSettings(token=Secret(DEFAULT_TOKEN), api_url=tg.base_url),
+            sources=({"name": "inbox", "kind": "folder", "path": str(tmp_path)},),
+        )
+        built = assemble(settings, store)
+        try:
+            delivery = next(c for c in built.components if isinstance(c, DeliveryService))
+            polling = next(c for c in built.components if isinstance(c, SourcePolling))
+            assert polling.jobs is delivery.scheduler.jobs
+            await delivery.start()
+            await polling.start()
+            jobs = polling.jobs
+            assert sorted(jobs.job_ids()) == sorted([TICK_JOB, "source:inbox"]) and jobs.running
+            await polling.stop()
+            assert jobs.job_ids() == [TICK_JOB] and jobs.running
+            await delivery.stop()
+            assert not jobs.running and jobs.job_ids() == []
+        finally:
+            built.close()

@@ -73,11 +73,13 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
     from briefcast.delivery.transports import build_transports
     from briefcast.ingest.api import issue_routes
     from briefcast.ingest.sources import SourcePolling, build_pollers
+    from briefcast.jobs import Jobs
     from briefcast.metrics import instrument_commands, instrument_transports, metrics_route
     from briefcast.playground import build_playground, wants_playground
 
+    jobs = Jobs()  # one APScheduler for the slot tick and every source poll
     if wants_playground(settings):
-        pg = build_playground(settings, store, catalogue=catalogue)
+        pg = build_playground(settings, store, catalogue=catalogue, jobs=jobs)
         overlay = pg.settings
         service = pg.ingest
         components: list[Component] = list(pg.components)
@@ -86,7 +88,7 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
     else:
         overlay = settings
         delivery = DeliveryService(
-            settings, store, instrument_transports(build_transports(settings, engine=store.engine))
+            settings, store, instrument_transports(build_transports(settings, engine=store.engine)), jobs=jobs
         )
         service = IngestService(
             store,
@@ -107,7 +109,7 @@ def assemble(settings: Settings, store: Store, *, catalogue: SectorCatalogue | N
         close = _noop
     pollers = build_pollers(overlay.sources, service)
     if pollers:
-        components.append(SourcePolling(pollers))
+        components.append(SourcePolling(pollers, jobs=jobs))
     routes += [metrics_route(store), *issue_routes(service, api_token=overlay.api_token)]
     routes += archive_routes(overlay, store, catalogue=catalogue)  # empty unless public_url is set
     return Assembly(overlay, components, routes, playground=wants_playground(settings), close=close)

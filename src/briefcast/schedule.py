@@ -24,16 +24,19 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from briefcast.config import Settings
 from briefcast.delivery import outbox
 from briefcast.delivery.slots import Clock, utcnow
+from briefcast.jobs import Jobs
 
 if TYPE_CHECKING:
     from briefcast.store import Store
 
 log = logging.getLogger(__name__)
+
+TICK_JOB = "briefcast-slot-tick"
 
 
 class _Wakeable(Protocol):
@@ -54,13 +57,14 @@ class Scheduler:
         engine: _Wakeable | None = None,
         *,
         clock: Clock = utcnow,
+        jobs: Jobs | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.engine = engine
         self.clock = clock
         self.grace = timedelta(hours=settings.delivery.grace_hours)
-        self._aps: Any = None
+        self.jobs = jobs if jobs is not None else Jobs()
         self._lock = asyncio.Lock()
 
     def _waker(self) -> Callable[[int], None] | None:
@@ -144,23 +148,21 @@ class Scheduler:
 
     def start(self) -> None:
         """Start the minute tick (and one immediate tick, to catch up after downtime)."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.cron import CronTrigger
 
-        self._aps = AsyncIOScheduler(timezone=UTC)
-        self._aps.add_job(
+        self.jobs.add(
             self.tick,
             CronTrigger(second=0, timezone=UTC),
-            id="briefcast-slot-tick",
+            id=TICK_JOB,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=30,
             next_run_time=datetime.now(UTC),
         )
-        self._aps.start()
+        self.jobs.start()
 
     def shutdown(self) -> None:
-        """Stop the APScheduler job (pending ticks are dropped; the database keeps the state)."""
-        if self._aps is not None:
-            self._aps.shutdown(wait=False)
-            self._aps = None
+        """Stop the minute tick (pending ticks are dropped; the database keeps the state)."""
+        if TICK_JOB in self.jobs.job_ids():
+            self.jobs.remove(TICK_JOB)
+            self.jobs.stop()

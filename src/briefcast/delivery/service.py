@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from briefcast.config import Settings
 from briefcast.delivery.engine import DeliveryEngine, Transport
 from briefcast.delivery.slots import utcnow
+from briefcast.jobs import Jobs
 from briefcast.schedule import Scheduler
 from briefcast.store import Store
 
@@ -34,12 +35,13 @@ class DeliveryService:
         *,
         clock: Callable[[], datetime] = utcnow,
         idle_poll: float = 1.0,
+        jobs: Jobs | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.transports = dict(transports)
         self.engine = DeliveryEngine(settings, store, self.transports, clock=clock, idle_poll=idle_poll)
-        self.scheduler = Scheduler(settings, store, self.engine, clock=clock)
+        self.scheduler = Scheduler(settings, store, self.engine, clock=clock, jobs=jobs)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[object] | None = None
         self.started = False

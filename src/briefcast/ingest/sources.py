@@ -59,6 +59,7 @@ from briefcast.ingest.service import (
     charset_of,
     kind_for,
 )
+from briefcast.jobs import Jobs
 from briefcast.store import Store
 from briefcast.store.db import writer
 from briefcast.store.tables import SourceRow, now, utc
@@ -423,18 +424,21 @@ class SourcePoller:
     def name(self) -> str:
         return self.config.name
 
-    def register(self, scheduler: Any) -> None:
-        """Add an interval job (first run now) to an APScheduler 3 ``AsyncIOScheduler``."""
-        scheduler.add_job(
+    @property
+    def job_id(self) -> str:
+        return f"source:{self.name}"
+
+    def register(self, jobs: Jobs) -> None:
+        """Add an interval job (first run now) to the process's scheduler."""
+        jobs.add(
             self.poll_once,
             "interval",
             seconds=self.config.interval,
-            id=f"source:{self.name}",
+            id=self.job_id,
             name=f"poll source {self.name}",
             next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,
-            replace_existing=True,
         )
 
     def backoff_delay(self, failures: int) -> float:
@@ -786,28 +790,26 @@ def build_pollers(
 
 
 class SourcePolling:
-    """A runtime component polling the configured sources on their own APScheduler (one job each)."""
+    """A runtime component polling the configured sources: one job each on the process's scheduler."""
 
     name = "sources"
 
-    def __init__(self, pollers: Sequence[SourcePoller]) -> None:
+    def __init__(self, pollers: Sequence[SourcePoller], *, jobs: Jobs | None = None) -> None:
         self.pollers = list(pollers)
-        self._aps: Any = None
+        self.jobs = jobs if jobs is not None else Jobs()
         self.started = False
 
     async def start(self) -> None:
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        self._aps = AsyncIOScheduler(timezone="UTC")
         for poller in self.pollers:
-            poller.register(self._aps)
-        self._aps.start()
+            poller.register(self.jobs)
+        self.jobs.start()
         self.started = True
 
     async def stop(self) -> None:
-        if self._aps is not None:
-            self._aps.shutdown(wait=False)
-            self._aps = None
+        if self.started:
+            for poller in self.pollers:
+                self.jobs.remove(poller.job_id)
+            self.jobs.stop()
         self.started = False
 
     def routes(self) -> list[Any]:

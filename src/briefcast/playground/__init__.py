@@ -28,6 +28,7 @@ from briefcast.briefing.sectors import SectorCatalogue
 from briefcast.component import Component
 from briefcast.config import Secret, Settings
 from briefcast.ingest.service import IngestService
+from briefcast.jobs import Jobs
 from briefcast.metrics import METRICS, Metrics, instrument_commands, instrument_transports
 from briefcast.playground.platform import (
     SLACK_SIGNING_SECRET,
@@ -145,6 +146,7 @@ def build_playground(
     catalogue: SectorCatalogue | None = None,
     metrics: Metrics = METRICS,
     dashboard: bool = True,
+    jobs: Jobs | None = None,
 ) -> Playground:
     """Start the embedded fakes and build the bots, scheduler, engine and pages around them.
 
@@ -171,7 +173,7 @@ def build_playground(
             },
             metrics,
         )
-        delivery = PlaygroundDelivery(overlay, store, transports)
+        delivery = PlaygroundDelivery(overlay, store, transports, jobs=jobs)
         ingest = IngestService(store, catalogue=catalogue, on_published=delivery.on_issue_published)
         telegram = TelegramBot(overlay, store, catalogue=catalogue, ingest=ingest)
         instrument_commands(telegram.commands, metrics)

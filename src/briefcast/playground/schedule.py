@@ -23,6 +23,7 @@ from briefcast.delivery.engine import Transport
 from briefcast.delivery.service import DeliveryService
 from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.i18n import counted
+from briefcast.jobs import Jobs
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,10 @@ class PlaygroundDelivery(DeliveryService):
         transports: dict[str, Transport],
         *,
         clock: ShiftableClock | None = None,
+        jobs: Jobs | None = None,
     ) -> None:
         self.shiftable = clock or ShiftableClock()
-        super().__init__(settings, store, transports, clock=self.shiftable, idle_poll=0.5)
+        super().__init__(settings, store, transports, clock=self.shiftable, idle_poll=0.5, jobs=jobs)
 
     async def advance(self) -> AdvanceResult:
         """Jump to the next owed slot (if any is in the future) and run a scheduler tick now."""
