@@ -29,27 +29,28 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from briefcast.delivery.slots import decide_publish, decide_slot, parse_hhmm
+from briefcast.store import schema
 from briefcast.store.db import writer
 from briefcast.store.records import DeliveryRecord
 from briefcast.store.tables import (
-    ChatRow,
-    DeliveryRow,
-    IssueRow,
-    SubscriptionRow,
-    WatcherRow,
-    WatchRow,
     as_utc,
     utc,
 )
 
-D = DeliveryRow.__table__  # type: ignore[attr-defined]
-S = SubscriptionRow.__table__  # type: ignore[attr-defined]
-C = ChatRow.__table__  # type: ignore[attr-defined]
-I = IssueRow.__table__  # type: ignore[attr-defined]  # noqa: E741
+# Short names of the store's tables in this module's dense statements (issue 16: to be renamed
+# when the outbox's queries move into store/).
+D, S, C, I = schema.deliveries, schema.subscriptions, schema.chats, schema.issues  # noqa: E741
 
-PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"
-STATUSES = (PENDING, CLAIMED, SENT, FAILED, SKIPPED)
-PLATFORMS = ("telegram", "slack")
+# The delivery states and platforms are the store's (briefcast.store.schema); named here too.
+PENDING, CLAIMED, SENT, FAILED, SKIPPED = (
+    schema.PENDING,
+    schema.CLAIMED,
+    schema.SENT,
+    schema.FAILED,
+    schema.SKIPPED,
+)
+STATUSES, PLATFORMS = schema.STATUSES, schema.PLATFORMS
+
 ROLLUP = "rollup"  # delivery.kind of a weekly roll-up
 # ``last_error`` of a row put back because the bot's token is refused (not a delivery attempt).
 PAUSED_PREFIX = "paused:"
@@ -463,8 +464,7 @@ class Claimed:
     quiet: str = ""  # /quiet "22:00-07:00" in ``timezone``: on-publish pushes wait until it ends
 
 
-W = WatcherRow.__table__  # type: ignore[attr-defined]
-WW = WatchRow.__table__  # type: ignore[attr-defined]
+W, WW = schema.watchers, schema.watches
 
 
 def _on_platforms(platforms: Sequence[str]) -> Any:

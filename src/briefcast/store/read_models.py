@@ -1,7 +1,8 @@
-"""Read-only queries the dashboard needs beyond the Store API (joins of delivery, subscription, chat).
+"""Read models of the operator dashboard: deliveries with their chats, counts, failure reasons.
 
-They use the same table objects as the delivery outbox and return plain dataclasses, so the
-templates never touch ORM rows and a page costs a fixed number of queries.
+Read-only joins of deliveries, subscriptions, watchers and chats (:mod:`briefcast.store.schema`),
+returned as plain dataclasses, so the templates never touch ORM rows and a page costs a fixed
+number of queries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from briefcast.store import Store
+from briefcast.store import schema
+from briefcast.store.schema import FAILED, PLATFORMS, SKIPPED, STATUSES
+from briefcast.store.store import Store
 from briefcast.store.tables import utc
 
 
@@ -38,16 +41,19 @@ class DeliveryRow:
     detail: tuple[str, ...] = ()  # correction: what each part did (edited, unchanged, notice)
 
 
-def _destinations() -> tuple[Any, Any]:
+def _destinations() -> Any:
     """``delivery`` joined to its chat through its subscription or (watch alerts) its watcher."""
-    from briefcast.delivery.outbox import C, D, S, W
-
     source = (
-        D.outerjoin(S, S.c.id == D.c.subscription_id)
-        .outerjoin(W, W.c.id == D.c.watcher_id)
-        .join(C, C.c.id == sa.func.coalesce(S.c.chat_id, W.c.chat_id))
+        schema.deliveries.outerjoin(
+            schema.subscriptions, schema.subscriptions.c.id == schema.deliveries.c.subscription_id
+        )
+        .outerjoin(schema.watchers, schema.watchers.c.id == schema.deliveries.c.watcher_id)
+        .join(
+            schema.chats,
+            schema.chats.c.id == sa.func.coalesce(schema.subscriptions.c.chat_id, schema.watchers.c.chat_id),
+        )
     )
-    return source, C
+    return source
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,37 +76,35 @@ def deliveries(
     limit: int = 200,
 ) -> list[DeliveryRow]:
     """Newest first, with the destination chat (digests, watch alerts, corrections)."""
-    from briefcast.delivery.outbox import D
-
-    source, C = _destinations()
+    source = _destinations()
     q = (
         sa.select(
-            D.c.id,
-            D.c.issue_id,
-            D.c.subscription_id,
-            D.c.status,
-            D.c.attempts,
-            D.c.parts_sent,
-            D.c.parts_total,
-            D.c.last_error,
-            D.c.updated_at,
-            D.c.sent_at,
-            C.c.platform,
-            C.c.external_id.label("chat_id"),
-            C.c.title.label("chat_title"),
-            D.c.kind,
-            D.c.detail,
+            schema.deliveries.c.id,
+            schema.deliveries.c.issue_id,
+            schema.deliveries.c.subscription_id,
+            schema.deliveries.c.status,
+            schema.deliveries.c.attempts,
+            schema.deliveries.c.parts_sent,
+            schema.deliveries.c.parts_total,
+            schema.deliveries.c.last_error,
+            schema.deliveries.c.updated_at,
+            schema.deliveries.c.sent_at,
+            schema.chats.c.platform,
+            schema.chats.c.external_id.label("chat_id"),
+            schema.chats.c.title.label("chat_title"),
+            schema.deliveries.c.kind,
+            schema.deliveries.c.detail,
         )
         .select_from(source)
-        .order_by(D.c.id.desc())
+        .order_by(schema.deliveries.c.id.desc())
         .limit(limit)
     )
     if status:
-        q = q.where(D.c.status == status)
+        q = q.where(schema.deliveries.c.status == status)
     if issue_id is not None:
-        q = q.where(D.c.issue_id == issue_id)
+        q = q.where(schema.deliveries.c.issue_id == issue_id)
     if platform:
-        q = q.where(C.c.platform == platform)
+        q = q.where(schema.chats.c.platform == platform)
     with store.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     for r in rows:
@@ -114,14 +118,14 @@ def deliveries(
 
 def delivery_counts(store: Store, *, issue_id: int | None = None) -> dict[str, dict[str, int]]:
     """``{platform: {status: n}}`` with every known platform and status present (zeros included)."""
-    from briefcast.delivery.outbox import PLATFORMS, STATUSES, D
-
     out = {p: dict.fromkeys(STATUSES, 0) for p in PLATFORMS}
     # One table: the delivery carries its chat's platform (revision 0008), so a million rows are
     # one scan and a tiny aggregate, not a three-way hash join spilling to disk.
-    q = sa.select(D.c.platform, D.c.status, sa.func.count()).group_by(D.c.platform, D.c.status)
+    q = sa.select(schema.deliveries.c.platform, schema.deliveries.c.status, sa.func.count()).group_by(
+        schema.deliveries.c.platform, schema.deliveries.c.status
+    )
     if issue_id is not None:
-        q = q.where(D.c.issue_id == issue_id)
+        q = q.where(schema.deliveries.c.issue_id == issue_id)
     with store.engine.connect() as conn:
         for platform, status, n in conn.execute(q):
             out.setdefault(str(platform), dict.fromkeys(STATUSES, 0))[str(status)] = int(n)
@@ -130,12 +134,10 @@ def delivery_counts(store: Store, *, issue_id: int | None = None) -> dict[str, d
 
 def failure_reasons(store: Store, *, limit: int = 20) -> list[tuple[str, int]]:
     """The most common ``last_error`` of failed and skipped deliveries, with counts."""
-    from briefcast.delivery.outbox import FAILED, SKIPPED, D
-
     q = (
-        sa.select(D.c.last_error, sa.func.count())
-        .where(D.c.status.in_([FAILED, SKIPPED]))
-        .group_by(D.c.last_error)
+        sa.select(schema.deliveries.c.last_error, sa.func.count())
+        .where(schema.deliveries.c.status.in_([FAILED, SKIPPED]))
+        .group_by(schema.deliveries.c.last_error)
         .order_by(sa.func.count().desc())
         .limit(limit)
     )
@@ -145,25 +147,32 @@ def failure_reasons(store: Store, *, limit: int = 20) -> list[tuple[str, int]]:
 
 def inactive_subscriptions(store: Store, *, limit: int = 100) -> list[InactiveSubscription]:
     """Subscriptions switched off (unsubscribed, bot blocked or kicked), with the recorded reason."""
-    from briefcast.delivery.outbox import C, S
-
     q = (
         sa.select(
-            S.c.id,
-            C.c.platform,
-            C.c.external_id,
-            C.c.title,
-            S.c.sectors,
-            S.c.reason,
-            S.c.updated_at,
-            C.c.active.label("chat_active"),
-            C.c.deactivated_reason,
+            schema.subscriptions.c.id,
+            schema.chats.c.platform,
+            schema.chats.c.external_id,
+            schema.chats.c.title,
+            schema.subscriptions.c.sectors,
+            schema.subscriptions.c.reason,
+            schema.subscriptions.c.updated_at,
+            schema.chats.c.active.label("chat_active"),
+            schema.chats.c.deactivated_reason,
         )
-        .select_from(S.join(C, C.c.id == S.c.chat_id))
+        .select_from(
+            schema.subscriptions.join(schema.chats, schema.chats.c.id == schema.subscriptions.c.chat_id)
+        )
         # Filter subscriptions first (their own flag, or a chat among the few inactive ones): an OR
         # across the joined tables made PostgreSQL join every subscription to its chat first.
-        .where(sa.or_(S.c.active.is_(False), S.c.chat_id.in_(sa.select(C.c.id).where(C.c.active.is_(False)))))
-        .order_by(S.c.updated_at.desc())
+        .where(
+            sa.or_(
+                schema.subscriptions.c.active.is_(False),
+                schema.subscriptions.c.chat_id.in_(
+                    sa.select(schema.chats.c.id).where(schema.chats.c.active.is_(False))
+                ),
+            )
+        )
+        .order_by(schema.subscriptions.c.updated_at.desc())
         .limit(limit)
     )
     with store.engine.connect() as conn:
