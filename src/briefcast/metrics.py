@@ -131,33 +131,14 @@ def database_gauges(
     store: Store, *, now: datetime | None = None
 ) -> list[tuple[str, str, list[tuple[Labels, float]]]]:
     """Deliveries by platform/status, queue depth, active subscriptions by platform (one round trip each)."""
-    from briefcast.delivery.outbox import PENDING, PLATFORMS, STATUSES, C, D, S
+    from briefcast.store import read_models
+    from briefcast.store.schema import PLATFORMS
 
     moment = now or datetime.now(UTC)
-    by_status: dict[tuple[str, str], int] = {(p, s): 0 for p in PLATFORMS for s in STATUSES}
-    with store.engine.connect() as conn:
-        # delivery.platform (revision 0008): one table scan, no join, at a million rows too
-        q = sa.select(D.c.platform, D.c.status, sa.func.count())
-        for platform, status, n in conn.execute(q.group_by(D.c.platform, D.c.status)):
-            by_status[(str(platform), str(status))] = int(n)
-        due = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(D)
-            .where(
-                D.c.status == PENDING, sa.or_(D.c.next_attempt_at.is_(None), D.c.next_attempt_at <= moment)
-            )
-        ).scalar_one()
-        waiting = conn.execute(
-            sa.select(sa.func.count()).select_from(D).where(D.c.status == PENDING)
-        ).scalar_one()
-        subs: dict[str, int] = dict(
-            conn.execute(
-                sa.select(C.c.platform, sa.func.count())
-                .select_from(S.join(C, C.c.id == S.c.chat_id))
-                .where(S.c.active.is_(True), C.c.active.is_(True))
-                .group_by(C.c.platform)
-            ).all()
-        )
+    counts = read_models.delivery_counts(store)  # one scan of delivery.platform/status (revision 0008)
+    by_status = {(p, st): n for p, per in counts.items() for st, n in per.items()}
+    queue = read_models.queue_counts(store, now=moment)
+    due, waiting, subs = queue.due, queue.pending, queue.active_subscriptions
     from briefcast.delivery import liveness, senders
 
     try:

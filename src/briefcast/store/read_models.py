@@ -132,6 +132,36 @@ def delivery_counts(store: Store, *, issue_id: int | None = None) -> dict[str, d
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """What ``/metrics`` reports of the queue: pending rows due now, pending in all, and active
+    subscriptions (of active chats) by platform."""
+
+    due: int
+    pending: int
+    active_subscriptions: dict[str, int]
+
+
+def queue_counts(store: Store, *, now: datetime) -> QueueCounts:
+    """Pending deliveries due at ``now`` and in all, active subscriptions by platform (three counts)."""
+    d, s, c = schema.deliveries, schema.subscriptions, schema.chats
+    pending = d.c.status == schema.PENDING
+    with store.engine.connect() as conn:
+        due = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(d)
+            .where(pending, sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= now))
+        ).scalar_one()
+        waiting = conn.execute(sa.select(sa.func.count()).select_from(d).where(pending)).scalar_one()
+        subs = conn.execute(
+            sa.select(c.c.platform, sa.func.count())
+            .select_from(s.join(c, c.c.id == s.c.chat_id))
+            .where(s.c.active.is_(True), c.c.active.is_(True))
+            .group_by(c.c.platform)
+        ).all()
+    return QueueCounts(int(due), int(waiting), {str(p): int(n) for p, n in subs})
+
+
 def failure_reasons(store: Store, *, limit: int = 20) -> list[tuple[str, int]]:
     """The most common ``last_error`` of failed and skipped deliveries, with counts."""
     q = (
