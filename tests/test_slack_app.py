@@ -9,9 +9,11 @@ and Home view the app produced must pass the Block Kit checks (teardown).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,11 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 import sqlalchemy as sa
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.web.async_client import AsyncWebClient
 
-from briefcast.bot.slack import SlackBot, split_command
+import briefcast.bot.slack as slack_module
+from briefcast.bot.slack import BOT_SCOPES, SlackBot, split_command
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings
 from briefcast.emulators.slack import (
@@ -32,6 +37,7 @@ from briefcast.emulators.slack import (
     form_body,
     message_im_event,
     sign,
+    slash_command_body,
     url_verification,
 )
 from briefcast.store import Store
@@ -572,3 +578,69 @@ async def test_a_slack_retry_of_the_same_event_is_answered_once(h: Harness) -> N
     await h.fake.wait_for(lambda: h.fake.ephemerals)
     await h.ask("help")  # everything before it has been handled
     assert len(h.fake.ephemerals) == 1
+
+
+async def test_two_workspaces_concurrently_each_use_their_own_token(
+    fake: FakeSlack, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two installed workspaces subscribe the same channel id at once; each permission check
+    (conversations.members) goes through the client bolt authorised for that team, handed to
+    the command layer by the one global middleware: no listener binds a client, and the
+    adapter keeps no per-request global (ContextVar) at all."""
+    assert not [n for n, v in vars(slack_module).items() if isinstance(v, ContextVar)]
+    tokens = {"T0AAA": "xoxb-team-a", "T0BBB": "xoxb-team-b"}
+    bot = SlackBot(oauth_settings(fake), store)
+    assert bot.oauth_stores is not None
+    for team, token in tokens.items():
+        fake.add_token(token)
+        await bot.oauth_stores.installations.async_save(
+            Installation(
+                app_id="A0FAKE",
+                team_id=team,
+                bot_token=token,
+                bot_id=fake.bot_id,
+                bot_user_id=fake.bot_user_id,
+                bot_scopes=",".join(BOT_SCOPES),
+                user_id=USER,
+            )
+        )
+
+    seen: list[tuple[str | None, str]] = []
+    b_checked = asyncio.Event()
+    members = AsyncWebClient.conversations_members
+
+    async def spy(self: AsyncWebClient, **kwargs: Any) -> Any:
+        seen.append((self.token, str(kwargs.get("channel"))))
+        if self.token == tokens["T0BBB"]:
+            b_checked.set()
+        else:  # team A's check is still in flight while team B's request is handled
+            await asyncio.wait_for(b_checked.wait(), 10)
+        return await members(self, **kwargs)
+
+    monkeypatch.setattr(AsyncWebClient, "conversations_members", spy)
+
+    app = create_app(routes=bot.routes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://briefcast.test"
+    ) as http:
+
+        async def subscribe(team: str) -> httpx.Response:
+            body = slash_command_body(
+                "/briefing",
+                "subscribe energy 09:30",
+                user_id=USER,
+                channel_id=CHANNEL,
+                team_id=team,
+                response_url=fake.new_response_url(),
+            )
+            headers = {**sign(body, SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+            return await http.post("/slack/events", content=body, headers=headers)
+
+        answers = await asyncio.gather(subscribe("T0AAA"), subscribe("T0BBB"))
+        assert [a.status_code for a in answers] == [200, 200]
+        await fake.wait_for(lambda: len(fake.messages_in(CHANNEL)) == 2)
+
+    assert sorted(seen) == [(tokens["T0AAA"], CHANNEL), (tokens["T0BBB"], CHANNEL)]
+    for team in tokens:
+        [sub] = store.subscriptions_for_chat("slack", CHANNEL, team)
+        assert sub.chat.workspace == team and sub.sectors == ("energy",)

@@ -15,6 +15,7 @@ This module never imports ``telegram`` or ``slack_*``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import time
@@ -509,6 +510,16 @@ class Commands:
                     raise ValueError(f"command {n!r} is declared twice")
                 self._by_name[n] = spec
         self.limiter = RateLimiter(self.commands_per_minute, 60.0, self.clock)
+
+    def with_ops(self, ops: PlatformOps) -> Commands:
+        """This command table with another :class:`PlatformOps`, for one request.
+
+        For adapters whose ops depend on the request (Slack: the workspace's Web API client).
+        A shallow copy: store, specs and the rate limiter are shared with ``self``.
+        """
+        view = copy.copy(self)
+        view.ops = ops
+        return view
 
     # -- lookup ---------------------------------------------------------------
 

@@ -27,6 +27,11 @@ slack-sdk's SQLAlchemy stores).
 
 Every Web API call goes through the listener's own ``client`` (bolt binds it
 to the workspace's token), so one process serves every installed workspace.
+The command layer's Web API calls (permission checks, channel lookups) get the
+same client explicitly: one global middleware, :meth:`SlackBot.bind_workspace`,
+puts a :class:`Workspace` (a :class:`SlackOps` bound to ``context.client`` and
+the command layer using it) into the bolt ``context`` of each request, and the
+listeners use that; no listener binds a client, and there is no ContextVar.
 
 Document upload: a ``.md`` / ``.html`` file shared in a DM with the app
 (``message`` event, subtype ``file_share``) is handed to
@@ -43,8 +48,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -122,8 +126,8 @@ _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
-# The Web API client of the listener being run (bound to its workspace's token); read by SlackOps.
-_current_client: ContextVar[AsyncWebClient | None] = ContextVar("briefcast_slack_client", default=None)
+# The bolt context key under which bind_workspace leaves the request's Workspace.
+WORKSPACE_KEY = "briefcast_workspace"
 
 # Home tab texts that exist only on Slack.
 _HOME_TEXT: dict[str, tuple[str, str]] = {
@@ -175,13 +179,6 @@ def _error_code(e: SlackApiError) -> str:
     return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
-def _client() -> AsyncWebClient:
-    client = _current_client.get()
-    if client is None:
-        raise RuntimeError("no Slack client bound to this request")
-    return client
-
-
 # ------------------------------------------------------------------ platform ops
 
 
@@ -190,15 +187,29 @@ class SlackOps:
 
     ``is_admin`` answers "may this user change this channel's subscriptions":
     ``anyone`` = any member of the channel, ``admins`` = workspace admins and
-    owners, ``users`` = the listed user ids. Calls use the client bound to the
-    current listener (``_current_client``), so each workspace uses its own token.
+    owners, ``users`` = the listed user ids. Calls use ``client``, the Web API client
+    of the request's workspace: the adapter keeps one unbound policy and makes a
+    :meth:`bound` copy per request, so each workspace uses its own token.
     """
 
-    def __init__(self, permission: str = "anyone", users: Iterable[str] = ()) -> None:
+    def __init__(
+        self, permission: str = "anyone", users: Iterable[str] = (), *, client: AsyncWebClient | None = None
+    ) -> None:
         if permission not in ("anyone", "admins", "users"):
             raise ConfigError("slack.subscribe_permission must be anyone, admins or users")
         self.permission = permission
         self.users = frozenset(users)
+        self.client = client
+
+    def bound(self, client: AsyncWebClient) -> SlackOps:
+        """The same policy, calling the Web API through ``client`` (one request's workspace)."""
+        return SlackOps(self.permission, self.users, client=client)
+
+    @property
+    def api(self) -> AsyncWebClient:
+        if self.client is None:
+            raise RuntimeError("SlackOps is not bound to a workspace's client (SlackOps.bound)")
+        return self.client
 
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
         if not user_id:
@@ -211,7 +222,7 @@ class SlackOps:
 
     async def _workspace_admin(self, user_id: str) -> bool:
         try:
-            user = (await _client().users_info(user=user_id)).get("user") or {}
+            user = (await self.api.users_info(user=user_id)).get("user") or {}
         except SlackApiError as e:
             log.info("users.info(%s) failed: %s", user_id, _error_code(e))
             return False
@@ -224,7 +235,7 @@ class SlackOps:
         cursor: str | None = None
         try:
             for _ in range(50):
-                page = await _client().conversations_members(channel=chat_id, limit=1000, cursor=cursor)
+                page = await self.api.conversations_members(channel=chat_id, limit=1000, cursor=cursor)
                 if user_id in (page.get("members") or []):
                     return True
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
@@ -255,11 +266,19 @@ class SlackOps:
 
     async def _info(self, channel_id: str) -> dict[str, Any] | None:
         try:
-            channel = (await _client().conversations_info(channel=channel_id)).get("channel")
+            channel = (await self.api.conversations_info(channel=channel_id)).get("channel")
         except SlackApiError as e:
             log.info("conversations.info(%s) failed: %s", channel_id, _error_code(e))
             return None
         return channel if isinstance(channel, dict) else None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One request's view of the app: ops and command layer bound to its workspace's client."""
+
+    ops: SlackOps
+    commands: Commands
 
 
 # ------------------------------------------------------------- OAuth stores
@@ -506,6 +525,7 @@ class SlackBot:
 
     def _install_listeners(self) -> None:
         app = self.app
+        app.middleware(self.bind_workspace)
         app.command(SLASH_COMMAND)(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
@@ -513,6 +533,27 @@ class SlackBot:
         app.event("member_joined_channel")(self.on_member_joined)
         app.action(re.compile(r".+"))(self.on_action)
         app.error(self.on_error)
+
+    async def bind_workspace(self, context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]) -> None:
+        """Global middleware: the request's :class:`Workspace` (ops and command layer bound to
+        the workspace's client) into the bolt ``context``.
+
+        bolt runs it after its authorization, so ``context.client`` carries this workspace's
+        token (it is the ``client`` the listeners get). Nothing global is set, so nothing needs
+        resetting: the listeners read it with :meth:`workspace`, none binds a client itself.
+        """
+        if context.client is not None:
+            ops = self.ops.bound(context.client)
+            context[WORKSPACE_KEY] = Workspace(ops, self.commands.with_ops(ops))
+        await next_()
+
+    @staticmethod
+    def workspace(context: AsyncBoltContext) -> Workspace:
+        """This request's :class:`Workspace`, as :meth:`bind_workspace` left it."""
+        found = context.get(WORKSPACE_KEY)
+        if not isinstance(found, Workspace):
+            raise RuntimeError("no Slack workspace bound to this request (bind_workspace did not run)")
+        return found
 
     @property
     def socket(self) -> AsyncSocketModeHandler | None:
@@ -618,6 +659,7 @@ class SlackBot:
     async def answer(
         self,
         client: AsyncWebClient,
+        commands: Commands,
         *,
         team_id: str,
         channel_id: str,
@@ -633,11 +675,10 @@ class SlackBot:
         channel; in a DM a first word that is no command is a plain message
         (a sector name answers like its command).
         """
-        _current_client.set(client)
         command, args = split_command(text)
         locale = await self._locale(client, user_id)
         kind = chat_kind(channel_id, channel_name)
-        if not explicit and self.commands.resolve(command) is None:
+        if not explicit and commands.resolve(command) is None:
             command, args = "", ()
         request = Request(
             platform=PLATFORM,
@@ -651,7 +692,7 @@ class SlackBot:
             chat_title=channel_name if kind != "im" else "",
             explicit=explicit,
         )
-        return await self.commands.handle(request)
+        return await commands.handle(request)
 
     # -- listeners ------------------------------------------------------------
 
@@ -667,6 +708,7 @@ class SlackBot:
         await ack()
         reply = await self.answer(
             client,
+            self.workspace(context).commands,
             team_id=str(command.get("team_id") or context.team_id or ""),
             channel_id=str(command.get("channel_id") or ""),
             channel_name=str(command.get("channel_name") or ""),
@@ -683,6 +725,7 @@ class SlackBot:
         user = str(event.get("user") or "")
         reply = await self.answer(
             client,
+            self.workspace(context).commands,
             team_id=str(context.team_id or event.get("team") or ""),
             channel_id=channel,
             user_id=user,
@@ -704,6 +747,7 @@ class SlackBot:
         channel = str(event.get("channel") or "")
         reply = await self.answer(
             client,
+            self.workspace(context).commands,
             team_id=str(context.team_id or event.get("team") or ""),
             channel_id=channel,
             user_id=str(event.get("user") or ""),
@@ -718,7 +762,6 @@ class SlackBot:
         """Files shared in a DM: each goes through the publish flow (operators only; others refused)."""
         if self.publisher is None:
             return
-        _current_client.set(client)
         channel = str(event.get("channel") or "")
         user = str(event.get("user") or "")
         request = Request(
@@ -798,9 +841,9 @@ class SlackBot:
             or channel[:1] not in "CG"
         ):
             return
-        _current_client.set(client)
+        workspace = self.workspace(context)
         inviter = str(event.get("inviter") or "")
-        info = await self.ops._info(channel)
+        info = await workspace.ops._info(channel)
         request = Request(
             platform=PLATFORM,
             chat=ChatRef(PLATFORM, channel, workspace=str(context.team_id or event.get("team") or "")),
@@ -810,7 +853,7 @@ class SlackBot:
             chat_title=f"#{info.get('name')}" if info and info.get("name") else "",
         )
         self.store.upsert_chat(request.chat, kind="slack_channel", title=str((info or {}).get("name") or ""))
-        await self.post(client, channel, reply_payloads(self.commands.welcome(request)))
+        await self.post(client, channel, reply_payloads(workspace.commands.welcome(request)))
 
     async def on_home_opened(
         self, event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -819,7 +862,6 @@ class SlackBot:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
-        _current_client.set(client)
         blocks = await self.home_blocks(client, str(context.team_id or ""), user)
         try:
             await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
@@ -840,7 +882,7 @@ class SlackBot:
         name = str(action.get("action_id") or "").split(":", 1)[0]
         if name == "link" or action.get("url"):
             return  # URL buttons open in the browser; Slack still reports the click
-        _current_client.set(client)
+        commands = self.workspace(context).commands
         user = str((body.get("user") or {}).get("id") or context.user_id or "")
         container = body.get("container") or {}
         from_home = container.get("type") == "view"
@@ -861,7 +903,7 @@ class SlackBot:
         if self.publisher is not None and self.publisher.handles(name):
             reply = await self.publisher.act(request, name, value)
         else:
-            reply = await self.commands.handle_action(request, name, value)
+            reply = await commands.handle_action(request, name, value)
         if from_home or not body.get("response_url"):
             await self.post(client, channel, reply_payloads(reply))
             return
