@@ -80,6 +80,7 @@ from briefcast.briefing.sectors import SectorCatalogue, default_catalogue
 from briefcast.config import Settings
 from briefcast.errors import ConfigError
 from briefcast.i18n import Lang, pick_language, t
+from briefcast.ingest.capped import OverCap, aread_capped
 from briefcast.ingest.service import IngestService
 from briefcast.render import compose
 from briefcast.render import slack as render_slack
@@ -396,14 +397,13 @@ async def download_file(url: str, token: str, *, expected: int | None, max_bytes
     ):
         if response.status_code != 200:
             raise DownloadError(f"HTTP {response.status_code}")
-        data = bytearray()
-        async for chunk in response.aiter_bytes():
-            data.extend(chunk)
-            if len(data) > max_bytes:
-                raise DownloadError(f"more than {max_bytes} bytes")
+        try:
+            data = await aread_capped(response, max_bytes)
+        except OverCap:
+            raise DownloadError(f"more than {max_bytes} bytes") from None
     if expected is not None and len(data) != expected:
         raise DownloadError(f"got {len(data)} bytes, files.info says {expected} (not authorised?)")
-    return bytes(data)
+    return data
 
 
 # ------------------------------------------------------------------ the app
