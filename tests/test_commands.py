@@ -1,12 +1,11 @@
 """The platform-neutral command layer, against a real Store (SQLite and PostgreSQL).
 
-The platform side is a small in-test implementation of ``PlatformOps`` (the
-protocol adapters implement); everything else is the real thing.
+The platform side is the shared fake ``PlatformOps`` (the protocol adapters
+implement) from ``tests/factories.py``; everything else is the real thing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from briefcast.bot.commands import (
     ChannelInfo,
     Commands,
-    Reply,
     Request,
     UsageError,
     parse_subscribe_args,
@@ -24,34 +22,8 @@ from briefcast.bot.ratelimit import RateLimiter
 from briefcast.briefing.parse import parse_markdown
 from briefcast.briefing.sectors import default_catalogue
 from briefcast.i18n import pick_language
-from briefcast.render.text import render as render_text
 from briefcast.store import ChatRef, Store, StoredIssue
-
-
-@dataclass
-class Ops:
-    """Platform answers decided by the test: who is admin where, which channels exist."""
-
-    admins: set[tuple[str, str]] = field(default_factory=set)
-    channels: dict[str, ChannelInfo] = field(default_factory=dict)
-    postable: set[str] = field(default_factory=set)
-
-    async def is_admin(self, chat_id: str, user_id: str) -> bool:
-        return (chat_id, user_id) in self.admins
-
-    async def resolve_channel(self, ref: str) -> ChannelInfo | None:
-        return self.channels.get(ref)
-
-    async def bot_can_post(self, chat_id: str) -> bool:
-        return chat_id in self.postable
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from factories import Clock, Ops, group, ingest_sample, private, text_of
 
 
 @pytest.fixture
@@ -71,43 +43,7 @@ def commands(store: Store, ops: Ops, clock: Clock) -> Commands:
 
 @pytest.fixture
 def issue(store: Store, sample_md: Path) -> StoredIssue:
-    raw = sample_md.read_text(encoding="utf-8")
-    result = store.ingest(parse_markdown(raw, source="sample"), raw=raw, source="sample")
-    found = store.get_issue(result.issue_id)
-    assert found is not None
-    return found
-
-
-def private(
-    command: str = "", *args: str, lang: str | None = "en", user: str = "7", text: str = ""
-) -> Request:
-    return Request(
-        platform="telegram",
-        chat=ChatRef("telegram", user),
-        chat_kind="private",
-        user_id=user,
-        command=command,
-        args=args,
-        text=text,
-        language_code=lang,
-    )
-
-
-def group(command: str, *args: str, user: str = "7", thread: str | None = None) -> Request:
-    return Request(
-        platform="telegram",
-        chat=ChatRef("telegram", "-100111", thread_id=thread),
-        chat_kind="supergroup",
-        user_id=user,
-        command=command,
-        args=args,
-        language_code="en",
-        chat_title="Team",
-    )
-
-
-def text_of(reply: Reply) -> str:
-    return "\n".join([reply.notice, *(render_text(d) for d in reply.documents)])
+    return ingest_sample(store, sample_md)
 
 
 # ------------------------------------------------------------------ parsing

@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,6 @@ import pytest
 import briefcast.bot.commands as commands_module
 from briefcast.bot.commands import (
     ADMIN_ACTIONS,
-    ChannelInfo,
     Commands,
     Reply,
     Request,
@@ -30,54 +29,13 @@ from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
 from briefcast.i18n import Lang, t
 from briefcast.store import ChatRef, Store, StoredIssue
+from factories import ForumOpsFake, group, ingest_sample
 
 GROUP_ADMIN = "1"
 GROUP_MEMBER = "2"
 
 
-@dataclass
-class Ops:
-    """Platform answers decided by the test (admins per chat), with forum topics."""
-
-    admins: set[tuple[str, str]] = field(default_factory=set)
-    asked: list[tuple[str, str]] = field(default_factory=list)
-    threads: itertools.count[int] = field(default_factory=lambda: itertools.count(900))
-
-    async def is_admin(self, chat_id: str, user_id: str) -> bool:
-        self.asked.append((chat_id, user_id))
-        return (chat_id, user_id) in self.admins
-
-    async def resolve_channel(self, ref: str) -> ChannelInfo | None:
-        return None
-
-    async def bot_can_post(self, chat_id: str) -> bool:
-        return False
-
-    async def create_topic(self, chat_id: str, name: str, icon_color: int) -> str:
-        return str(next(self.threads))
-
-    async def close_topic(self, chat_id: str, thread_id: str) -> None:
-        return None
-
-    async def reopen_topic(self, chat_id: str, thread_id: str) -> None:
-        return None
-
-
-def group_request(chat_id: str, user: str, command_: str = "", args: tuple[str, ...] = ()) -> Request:
-    return Request(
-        platform="telegram",
-        chat=ChatRef("telegram", chat_id),
-        chat_kind="supergroup",
-        user_id=user,
-        command=command_,
-        args=args,
-        language_code="en",
-        chat_title="Team",
-        is_forum=True,
-    )
-
-
-def new_commands(store: Store, ops: Ops) -> Commands:
+def new_commands(store: Store, ops: ForumOpsFake) -> Commands:
     return Commands(store=store, ops=ops, platform="telegram", commands_per_minute=0)
 
 
@@ -101,30 +59,30 @@ def probe_runs(monkeypatch: pytest.MonkeyPatch) -> list[Request]:
 async def test_dispatcher_refuses_a_group_non_admin_before_the_handler(
     store: Store, probe_runs: list[Request]
 ) -> None:
-    ops = Ops(admins={("-100500", GROUP_ADMIN)})
+    ops = ForumOpsFake(admins={("-100500", GROUP_ADMIN)})
     commands = new_commands(store, ops)
 
-    refused = await commands.handle(group_request("-100500", GROUP_MEMBER, "probe"))
+    refused = await commands.handle(group("probe", chat_id="-100500", user=GROUP_MEMBER, forum=True))
     assert refused.notice == t("en", "not_admin")
     assert probe_runs == []  # the handler never ran
     assert ops.asked == [("-100500", GROUP_MEMBER)]  # through PlatformOps.is_admin
 
-    ok = await commands.handle(group_request("-100500", GROUP_ADMIN, "probe"))
+    ok = await commands.handle(group("probe", chat_id="-100500", user=GROUP_ADMIN, forum=True))
     assert ok.notice == "probe ran"
     assert len(probe_runs) == 1 and probe_runs[0].sender_is_admin  # vouched for by the dispatcher
 
     # a private chat is its user's own; an adapter's guarantee (a channel post) needs no lookup
     private = Request(platform="telegram", chat=ChatRef("telegram", "42"), chat_kind="private", user_id="42")
     assert (await commands.handle(replace(private, command="probe"))).notice == "probe ran"
-    vouched = replace(group_request("-100501", "", "probe"), sender_is_admin=True)
+    vouched = replace(group("probe", chat_id="-100501", user="", forum=True), sender_is_admin=True)
     asked = len(ops.asked)
     assert (await commands.handle(vouched)).notice == "probe ran"
     assert len(ops.asked) == asked
 
 
 async def test_the_platform_refusal_key_is_used(store: Store, probe_runs: list[Request]) -> None:
-    commands = Commands(store=store, ops=Ops(), platform="slack", refusal="not_permitted")
-    reply = await commands.handle(group_request("C1", GROUP_MEMBER, "probe"))
+    commands = Commands(store=store, ops=ForumOpsFake(), platform="slack", refusal="not_permitted")
+    reply = await commands.handle(group("probe", chat_id="C1", user=GROUP_MEMBER, forum=True))
     assert reply.notice == t("en", "not_permitted")
     assert probe_runs == []
 
@@ -183,18 +141,14 @@ def seed(store: Store, chat_id: str) -> int:
 
 @pytest.fixture
 def issue(store: Store, sample_md: Path) -> StoredIssue:
-    raw = sample_md.read_text(encoding="utf-8")
-    result = store.ingest(parse_markdown(raw, source="sample"), raw=raw, source="sample")
-    found = store.get_issue(result.issue_id)
-    assert found is not None
-    return found
+    return ingest_sample(store, sample_md)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_declared_admin_commands_are_exactly_those_that_change_a_chat(
     store: Store, issue: StoredIssue
 ) -> None:
-    ops = Ops()
+    ops = ForumOpsFake()
     commands = new_commands(store, ops)
     chats = itertools.count(1)
     changing: set[str] = set()
@@ -206,13 +160,15 @@ async def test_declared_admin_commands_are_exactly_those_that_change_a_chat(
             seed(store, member_chat)
             ops.admins.add((admin_chat, GROUP_ADMIN))
             before = snapshot(store, admin_chat)
-            await commands.handle(group_request(admin_chat, GROUP_ADMIN, spec.name, args))
+            await commands.handle(group(spec.name, *args, chat_id=admin_chat, user=GROUP_ADMIN, forum=True))
             if snapshot(store, admin_chat) == before:
                 continue
             changing.add(spec.name)
             # the same command from a member of an identical group: refused, nothing changed
             member_before = snapshot(store, member_chat)
-            refused = await commands.handle(group_request(member_chat, GROUP_MEMBER, spec.name, args))
+            refused = await commands.handle(
+                group(spec.name, *args, chat_id=member_chat, user=GROUP_MEMBER, forum=True)
+            )
             assert refused.notice == t("en", "not_admin"), (spec.name, args, refused.notice)
             assert snapshot(store, member_chat) == member_before, (spec.name, args)
     declared = {s.name for s in commands.specs if s.changes_subscriptions}
@@ -225,7 +181,7 @@ async def test_declared_admin_commands_are_exactly_those_that_change_a_chat(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_admin_buttons_are_exactly_those_that_change_a_chat(store: Store, issue: StoredIssue) -> None:
-    ops = Ops()
+    ops = ForumOpsFake()
     commands = new_commands(store, ops)
     chats = itertools.count(1)
     changing: set[str] = set()
@@ -239,13 +195,15 @@ async def test_admin_buttons_are_exactly_those_that_change_a_chat(store: Store, 
             ops.admins.add((admin_chat, GROUP_ADMIN))
             before = snapshot(store, admin_chat)
             v = str(admin_watch) if value == "WATCH" else value
-            await commands.handle_action(group_request(admin_chat, GROUP_ADMIN), action, v)
+            await commands.handle_action(group(chat_id=admin_chat, user=GROUP_ADMIN, forum=True), action, v)
             if snapshot(store, admin_chat) == before:
                 continue
             changing.add(action)
             member_before = snapshot(store, member_chat)
             v = str(member_watch) if value == "WATCH" else value
-            refused = await commands.handle_action(group_request(member_chat, GROUP_MEMBER), action, v)
+            refused = await commands.handle_action(
+                group(chat_id=member_chat, user=GROUP_MEMBER, forum=True), action, v
+            )
             assert refused.notice == t("en", "not_admin"), (action, value)
             assert snapshot(store, member_chat) == member_before, (action, value)
     assert changing == ADMIN_ACTIONS
@@ -278,7 +236,7 @@ async def test_a_slow_store_call_does_not_block_the_event_loop(sqlite_url: str, 
         store.loop = asyncio.get_running_loop()
         store.entered = asyncio.Event()
         store.finished = threading.Event()
-        commands = new_commands(store, Ops())
+        commands = new_commands(store, ForumOpsFake())
         other_ran = asyncio.Event()
         seen: dict[str, float | bool] = {}
 

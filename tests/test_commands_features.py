@@ -1,78 +1,30 @@
 """Watches, settings, forum topics, the welcome card and the reader-facing fixes, in the command layer.
 
-A real Store (SQLite and PostgreSQL); the platform is a small in-test ``PlatformOps`` (+ ``ForumOps``
-for topics) that records what the command asked of it. The same flows run through the real PTB
-and bolt clients in ``test_telegram_features.py`` / ``test_slack_features.py``.
+A real Store (SQLite and PostgreSQL); the platform is the fake ``PlatformOps`` (+ ``ForumOps`` for
+topics) from ``tests/factories.py`` that records what the command asked of it. The same flows run
+through the real PTB and bolt clients in ``test_telegram_features.py`` / ``test_slack_features.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from briefcast.bot.commands import (
-    ChannelInfo,
     Commands,
     Reply,
     Request,
-    TopicError,
     parse_settings_args,
     parse_watch_args,
 )
-from briefcast.briefing.parse import parse_markdown
-from briefcast.render.text import render as render_text
 from briefcast.store import ChatRef, Store, StoredIssue
-
-USER = "7"
-GROUP = "-100111"
-
-
-@dataclass
-class Ops:
-    admins: set[tuple[str, str]] = field(default_factory=set)
-
-    async def is_admin(self, chat_id: str, user_id: str) -> bool:
-        return (chat_id, user_id) in self.admins
-
-    async def resolve_channel(self, ref: str) -> ChannelInfo | None:
-        return None
-
-    async def bot_can_post(self, chat_id: str) -> bool:
-        return True
-
-
-@dataclass
-class ForumOpsFake(Ops):
-    """ForumOps decided by the test: created/closed/reopened topics are recorded."""
-
-    next_thread: int = 100
-    created: list[tuple[str, str, int]] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
-    reopened: list[str] = field(default_factory=list)
-    deleted: set[str] = field(default_factory=set)
-    refuse: str = ""
-
-    async def create_topic(self, chat_id: str, name: str, icon_color: int) -> str:
-        if self.refuse:
-            raise TopicError(self.refuse)
-        self.next_thread += 1
-        self.created.append((chat_id, name, icon_color))
-        return str(self.next_thread)
-
-    async def close_topic(self, chat_id: str, thread_id: str) -> None:
-        self.closed.append(thread_id)
-
-    async def reopen_topic(self, chat_id: str, thread_id: str) -> None:
-        if thread_id in self.deleted:
-            raise TopicError("gone")
-        self.reopened.append(thread_id)
+from factories import GROUP, USER, ForumOpsFake, Ops, group, ingest_sample, private, text_of
 
 
 @pytest.fixture
 def ops() -> Ops:
-    return Ops(admins={(GROUP, "1"), ("C0CHAN", USER)})
+    return Ops(admins={(GROUP, "1"), ("C0CHAN", USER)}, post_anywhere=True)
 
 
 @pytest.fixture
@@ -87,31 +39,7 @@ def slack(store: Store, ops: Ops) -> Commands:
 
 @pytest.fixture
 def issue(store: Store, sample_md: Path) -> StoredIssue:
-    raw = sample_md.read_text(encoding="utf-8")
-    result = store.ingest(parse_markdown(raw, source="sample"), raw=raw, source="sample")
-    found = store.get_issue(result.issue_id)
-    assert found is not None
-    return found
-
-
-def private(command: str, *args: str, lang: str = "en", platform: str = "telegram") -> Request:
-    chat = "D0DM" if platform == "slack" else USER
-    kind = "im" if platform == "slack" else "private"
-    return Request(platform, ChatRef(platform, chat), kind, USER, command, tuple(args), language_code=lang)
-
-
-def group(command: str, *args: str, user: str = "1", forum: bool = False, lang: str = "en") -> Request:
-    return Request(
-        "telegram",
-        ChatRef("telegram", GROUP),
-        "supergroup",
-        user,
-        command,
-        tuple(args),
-        language_code=lang,
-        chat_title="Team",
-        is_forum=forum,
-    )
+    return ingest_sample(store, sample_md)
 
 
 def channel(command: str, *args: str, lang: str = "en") -> Request:
@@ -126,10 +54,6 @@ def channel(command: str, *args: str, lang: str = "en") -> Request:
         chat_title="general",
         explicit=True,
     )
-
-
-def text_of(reply: Reply) -> str:
-    return "\n".join([reply.notice, *(render_text(d) for d in reply.documents)])
 
 
 def buttons(reply: Reply, index: int = 0) -> list[tuple[str, str, str]]:
@@ -226,7 +150,7 @@ async def test_group_watches_are_for_admins(commands: Commands, store: Store) ->
     refused = await commands.handle(group("watch", "储能", user="2"))
     assert refused.notice == "Only administrators of this chat can change its subscriptions."
     assert store.watcher_for_chat(ChatRef("telegram", GROUP)) is None
-    await commands.handle(group("watch", "储能"))
+    await commands.handle(group("watch", "储能", user="1"))
     listed = await commands.handle(group("watches", user="2"))  # anyone may look
     assert "储能" in text_of(listed)
     press = await commands.handle_action(group("", user="2"), "unwatch", str(buttons(listed)[0][2]))
@@ -276,9 +200,9 @@ async def test_slack_settings_have_no_silent_pushes(slack: Commands) -> None:
 
 
 async def test_topics_create_subscribe_close_and_reopen(store: Store) -> None:
-    ops = ForumOpsFake(admins={(GROUP, "1")})
+    ops = ForumOpsFake(admins={(GROUP, "1")}, post_anywhere=True)
     c = Commands(store=store, ops=ops, platform="telegram", commands_per_minute=500)
-    created = await c.handle(group("topics", "07:30", forum=True))
+    created = await c.handle(group("topics", "07:30", forum=True, user="1"))
     assert [name for _, name, _ in ops.created] == [
         "🤖 AI",
         "⚡ Energy",
@@ -297,37 +221,41 @@ async def test_topics_create_subscribe_close_and_reopen(store: Store) -> None:
         "103": ("web3",),
         "104": ("signals",),
     }
-    again = await c.handle(group("topics", forum=True))
+    again = await c.handle(group("topics", forum=True, user="1"))
     assert "These sectors already have topics: all sectors." in again.notice and len(ops.created) == 4
-    listing = await c.handle(group("subscriptions"))
+    listing = await c.handle(group("subscriptions", user="1"))
     assert "this chat · ⚡ Energy — ⚡ Energy" in text_of(listing)
 
-    off = await c.handle(group("topics", "off", forum=True))
+    off = await c.handle(group("topics", "off", forum=True, user="1"))
     assert off.notice.startswith("Closed the topics of all sectors and stopped their deliveries.")
     assert sorted(ops.closed) == ["101", "102", "103", "104"] and store.active_subscriptions() == []
-    assert (await c.handle(group("topics", "off", forum=True))).notice.startswith(
+    assert (await c.handle(group("topics", "off", forum=True, user="1"))).notice.startswith(
         "This group has no sector topics"
     )
 
     ops.deleted.add("102")  # someone deleted the Energy topic meanwhile
-    back = await c.handle(group("topics", "energy", "ai", forum=True))
+    back = await c.handle(group("topics", "energy", "ai", forum=True, user="1"))
     assert ops.reopened == ["101"] and ops.created[-1][1] == "⚡ Energy"
     assert "Topics are ready for: 🤖 AI, ⚡ Energy." in back.notice
     assert sorted(s.chat.thread_id or "" for s in store.active_subscriptions()) == ["101", "105"]
 
 
 async def test_topics_refusals(store: Store) -> None:
-    ops = ForumOpsFake(admins={(GROUP, "1")}, refuse="no_rights")
+    ops = ForumOpsFake(admins={(GROUP, "1")}, post_anywhere=True, refuse="no_rights")
     c = Commands(store=store, ops=ops, platform="telegram", commands_per_minute=500)
     assert (await c.handle(private("topics"))).notice.startswith("Send this command in a forum group")
-    assert (await c.handle(group("topics"))).notice.startswith("This group does not have Topics enabled")
+    assert (await c.handle(group("topics", user="1"))).notice.startswith(
+        "This group does not have Topics enabled"
+    )
     refused = await c.handle(group("topics", user="2", forum=True))
     assert refused.notice == "Only administrators of this chat can change its subscriptions."
-    no_rights = await c.handle(group("topics", forum=True, lang="zh"))
+    no_rights = await c.handle(group("topics", forum=True, lang="zh", user="1"))
     assert "我需要「管理话题」的管理员权限" in no_rights.notice
     assert store.active_subscriptions() == []
-    plain = Commands(store=store, ops=Ops(admins={(GROUP, "1")}), platform="telegram")
-    assert (await plain.handle(group("topics", forum=True))).notice == "This feature exists only on Telegram."
+    plain = Commands(store=store, ops=Ops(admins={(GROUP, "1")}, post_anywhere=True), platform="telegram")
+    assert (
+        await plain.handle(group("topics", forum=True, user="1"))
+    ).notice == "This feature exists only on Telegram."
 
 
 async def test_topics_is_telegram_only(slack: Commands) -> None:
@@ -341,7 +269,7 @@ async def test_topics_is_telegram_only(slack: Commands) -> None:
 
 
 async def test_welcome_card_buttons_subscribe_for_admins(commands: Commands, store: Store) -> None:
-    welcome = commands.welcome(group("", forum=True))
+    welcome = commands.welcome(group("", forum=True, user="1"))
     [doc] = welcome.documents
     assert doc.title == "👋 Thanks for adding me to “Team”"
     text = text_of(welcome)
@@ -350,11 +278,11 @@ async def test_welcome_card_buttons_subscribe_for_admins(commands: Commands, sto
     assert buttons(welcome)[1][0] == "➕ ⚡ Energy"
     refused = await commands.handle_action(group("", user="2"), "toggle", "energy")
     assert refused.notice == "Only administrators of this chat can change its subscriptions."
-    ok = await commands.handle_action(group(""), "toggle", "energy")
+    ok = await commands.handle_action(group("", user="1"), "toggle", "energy")
     assert ok.edit and ok.notice == "On: Energy"
     [sub] = store.active_subscriptions()
     assert sub.chat.chat_id == GROUP and sub.sectors == ("energy",)
-    zh = commands.welcome(group("", lang="zh"))
+    zh = commands.welcome(group("", lang="zh", user="1"))
     assert zh.documents[0].title == "👋 感谢把我加入「Team」" and "/topics" not in text_of(zh)
 
 

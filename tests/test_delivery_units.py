@@ -10,14 +10,7 @@ from briefcast.config import DeliverySettings
 from briefcast.delivery.errors import FailureKind, classify_slack, classify_telegram
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits, TokenBucket, bank_capacity
 from briefcast.emulators.limits import SlidingWindow
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+from factories import Clock
 
 
 def test_bucket_spaces_sends_and_pause_restarts_empty() -> None:
@@ -40,44 +33,44 @@ def test_margin_stretches_the_interval() -> None:
 
 
 def test_chat_buckets_are_independent_and_groups_also_count_per_minute() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limits = RateLimits(DeliverySettings(), clock=clock, margin=0.0)
     alice = ChatLimit("telegram", "alice", group=False)
     bob = ChatLimit("telegram", "bob", group=False)
     group = ChatLimit("telegram", "g", group=True)
     limits.take(alice)
     # Alice waits a second; Bob only the global 1/30 s.
-    assert limits.ready_at(alice) == clock.t + 1.0
-    assert abs(limits.ready_at(bob) - (clock.t + 1 / 30)) < 1e-9
-    limits.take(group, clock.t + 1.0)
-    clock.t += 1.0
-    assert abs(limits.ready_at(group) - (clock.t + 3.0)) < 1e-9  # 20 per minute
+    assert limits.ready_at(alice) == clock.now + 1.0
+    assert abs(limits.ready_at(bob) - (clock.now + 1 / 30)) < 1e-9
+    limits.take(group, clock.now + 1.0)
+    clock.now += 1.0
+    assert abs(limits.ready_at(group) - (clock.now + 3.0)) < 1e-9  # 20 per minute
 
 
 def test_pauses_and_memory_sweep() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limits = RateLimits(DeliverySettings(), clock=clock, margin=0.0)
     alice = ChatLimit("telegram", "alice", group=False)
     bob = ChatLimit("telegram", "bob", group=False)
     limits.pause_chat(alice, 5.0)
-    assert limits.ready_at(alice) == clock.t + 5.0
-    assert limits.ready_at(bob) == clock.t
+    assert limits.ready_at(alice) == clock.now + 5.0
+    assert limits.ready_at(bob) == clock.now
     limits.pause_platform("telegram", 2.0)
-    assert limits.ready_at(bob) == clock.t + 2.0
+    assert limits.ready_at(bob) == clock.now + 2.0
     limits.pause_platform("slack", 1.0)
-    assert limits.platform_ready_at("slack") == clock.t + 1.0
+    assert limits.platform_ready_at("slack") == clock.now + 1.0
     for i in range(100):
         limits.take(ChatLimit("telegram", i, group=False))
-    clock.t += 60.0
+    clock.now += 60.0
     limits.take(bob)  # triggers the sweep of idle buckets
     assert len(limits) == 1
 
 
 def test_paid_broadcast_raises_the_global_rate() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limits = RateLimits(DeliverySettings(), paid_broadcast=True, clock=clock, margin=0.0)
     limits.take(ChatLimit("telegram", 1, group=False))
-    assert abs(limits.platform_ready_at("telegram") - (clock.t + 0.001)) < 1e-9
+    assert abs(limits.platform_ready_at("telegram") - (clock.now + 0.001)) < 1e-9
 
 
 def _drive(
@@ -111,7 +104,7 @@ def test_late_wake_ups_are_banked_without_breaking_the_window(seed: int) -> None
     """Telegram's 30/s is a sliding window: even spacing at 30/s less the 2% margin must reach
     ~98% of it although every wake-up is up to 1.5 ms late, and 10 ms of arrival jitter must
     still never put 31 sends into one second (the fakes' rule, applied to the arrivals)."""
-    limits = RateLimits(DeliverySettings(), clock=Clock(), margin=0.02)
+    limits = RateLimits(DeliverySettings(), clock=Clock(100.0), margin=0.02)
     chats = [ChatLimit("telegram", i, group=False) for i in range(3000)]
     arrivals = _drive(limits, chats, late_ms=1.5, jitter_ms=10.0, seed=seed)
     rate = (len(arrivals) - 1) / (max(arrivals) - min(arrivals))
@@ -134,7 +127,7 @@ def test_capacity_one_would_lose_the_lateness() -> None:
 def test_groups_and_chats_keep_their_windows_with_banking() -> None:
     """Multi-part digests to groups (20/min) and private chats (1/s), interleaved, with late wake-ups
     up to 50 ms: no group sees 21 sends in a minute, no chat 2 in a second."""
-    limits = RateLimits(DeliverySettings(), clock=Clock(), margin=0.02)
+    limits = RateLimits(DeliverySettings(), clock=Clock(100.0), margin=0.02)
     groups = [ChatLimit("telegram", f"g{i}", group=True) for i in range(3)]
     chats = [ChatLimit("telegram", f"c{i}", group=False) for i in range(3)]
     order = (groups + chats) * 40

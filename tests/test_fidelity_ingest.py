@@ -19,7 +19,7 @@ import pytest
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
-from briefcast.bot.commands import Commands, Request
+from briefcast.bot.commands import Commands
 from briefcast.cli import app
 from briefcast.config import ConfigError, Secret, Settings, load_settings
 from briefcast.delivery import outbox
@@ -29,9 +29,10 @@ from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.ingest.api import issue_routes
 from briefcast.ingest.preview import build_preview
 from briefcast.ingest.service import IngestService, read_issue
-from briefcast.store import ChatRef, Store
+from briefcast.store import Store
 from briefcast.testing.tdlib import check_telegram_payload
 from crash_worker import add_subscribers, fast_settings
+from factories import private
 
 TOKEN = "tok"
 MD = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/markdown; charset=utf-8"}
@@ -168,18 +169,6 @@ LONG = (
 )
 
 
-def _private(command: str = "", *args: str) -> Request:
-    return Request(
-        platform="telegram",
-        chat=ChatRef("telegram", "7"),
-        chat_kind="private",
-        user_id="7",
-        command=command,
-        args=args,
-        language_code="zh",
-    )
-
-
 class _Ops:
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
         return True
@@ -195,7 +184,7 @@ async def test_latest_with_long_chinese_headings_has_working_short_buttons(store
     # synthetic: a 19+ CJK character heading made /latest raise "callback_data … is 75 bytes" for everyone
     issue_id = store.ingest(read_issue(LONG, source="l.md"), raw=LONG, source="l.md").issue_id
     commands = Commands(store=store, ops=_Ops(), platform="telegram")  # type: ignore[arg-type]
-    latest = await commands.handle(_private("latest"))
+    latest = await commands.handle(private("latest", lang="zh"))
     [doc] = latest.documents
     values = [b.value for row in doc.buttons for b in row]
     assert values == [f"#0.{issue_id}", f"#1.{issue_id}"]
@@ -204,7 +193,7 @@ async def test_latest_with_long_chinese_headings_has_working_short_buttons(store
 
     for p in telegram_render.render(doc):
         check_telegram_payload(p)
-    second = await commands.handle_action(_private(), "sector", values[1])
+    second = await commands.handle_action(private(lang="zh"), "sector", values[1])
     assert "内容二" in str(second.documents[0].blocks)
     # the section's own "other sections" buttons stay short too
     for p in telegram_render.render(second.documents[0]):

@@ -29,21 +29,9 @@ from briefcast.ingest.sources import (
     sources_status,
 )
 from briefcast.store import Store
+from factories import Clock
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class Clock:
-    """Epoch seconds that only move when a test says so."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -116,7 +104,7 @@ def status(code: int) -> Handler:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_800_000_000.0)
 
 
 @pytest.fixture

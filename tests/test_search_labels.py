@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from briefcast.bot.commands import Commands, Request
+from briefcast.bot.commands import Commands
 from briefcast.briefing.parse import parse_markdown
 from briefcast.render.text import render as render_text
-from briefcast.store import ChatRef, Store
+from briefcast.store import Store
+from factories import Ops, private
 
 ISSUE = """# 行业简报 2026-11-30
 
@@ -19,33 +20,13 @@ ISSUE = """# 行业简报 2026-11-30
 """
 
 
-class _Ops:
-    async def is_admin(self, chat_id: str, user_id: str) -> bool:
-        return False
-
-    async def resolve_channel(self, ref: str) -> None:
-        return None
-
-    async def bot_can_post(self, chat_id: str) -> bool:
-        return False
-
-
 @pytest.mark.parametrize(("lang", "label"), [("zh", "导语"), ("en", "Intro")])
 async def test_a_hit_in_the_intro_is_labelled_intro_in_the_readers_language(
     store: Store, lang: str, label: str
 ) -> None:
     store.ingest(parse_markdown(ISSUE, source="issue.md"), raw=ISSUE, source="issue.md")
-    commands = Commands(store=store, ops=_Ops(), platform="telegram")
-    request = Request(
-        platform="telegram",
-        chat=ChatRef("telegram", "7"),
-        chat_kind="private",
-        user_id="7",
-        command="search",
-        args=("钠离子电池",),
-        text="/search 钠离子电池",
-        language_code=lang,
-    )
+    commands = Commands(store=store, ops=Ops(), platform="telegram")
+    request = private("search", "钠离子电池", text="/search 钠离子电池", lang=lang)
     reply = await commands.handle(request)
     text = "\n".join(render_text(d) for d in reply.documents)
     assert f"2026-11-30 · {label}" in text

@@ -22,6 +22,7 @@ from briefcast.delivery.ratelimit import ChatLimit
 from briefcast.emulators.telegram import FakeTelegram, SentMessage
 from briefcast.store import Store
 from briefcast.testing.tdlib import check_telegram_payload
+from factories import Clock
 
 BOT = "briefcast_test_bot"
 USER = 7
@@ -29,14 +30,6 @@ OTHER = 8
 GROUP = -1001111
 CHANNEL = -1002222
 FORUM = -1003333
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -64,7 +57,7 @@ def issue(store: Store, sample_md: Path) -> int:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(5000.0)
 
 
 @pytest.fixture
