@@ -43,7 +43,7 @@ def _record(engine: Any, fn: Callable[[], object]) -> tuple[float, list[tuple[st
 
 
 def main(n: int) -> None:
-    from briefcast.dashboard import queries
+    from briefcast.store import read_models as queries
     from briefcast.delivery import outbox
     from briefcast.metrics import database_gauges
 

@@ -51,7 +51,7 @@ def prepare(url: str, n: int) -> tuple[Any, int]:
 
 
 def _dashboard(store: Any) -> None:
-    from briefcast.dashboard import queries
+    from briefcast.store import read_models as queries
     from briefcast.metrics import database_gauges
 
     queries.delivery_counts(store)
