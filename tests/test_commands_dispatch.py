@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import briefcast.bot.commands as commands_module
+import briefcast.bot.commands.core as commands_module
 from briefcast.bot.commands import (
     ADMIN_ACTIONS,
     Commands,
