@@ -167,3 +167,22 @@ async def test_metrics_survive_an_unreachable_database(tmp_path: Path) -> None:
         answer = await client.get("/metrics")
     assert answer.status_code == 200
     assert parse(answer.text)["briefcast_database_up"] == 0
+
+
+async def test_a_per_request_view_is_counted_and_uses_its_own_ops(store: Store) -> None:
+    """Slack builds a view of the command table per request (Commands.with_ops, bound to the
+    workspace's client). An instrumented table's wrapper closed over the table itself, so a view
+    answered with the table's unbound ops ("SlackOps is not bound…", seen in the playground)."""
+    from briefcast.bot.commands import Commands
+    from briefcast.metrics import Metrics, instrument_commands
+    from factories import GROUP, USER, Ops, group
+
+    metrics = Metrics()
+    table = instrument_commands(Commands(store, ops=Ops(), platform="telegram"), metrics)
+    mine = Ops(admins={(GROUP, USER)})
+    view = table.with_ops(mine)
+    reply = await view.handle(group("subscribe", "energy", "08:00"))
+    assert "08:00" in (reply.notice or "")
+    assert mine.asked == [(GROUP, USER)] and table.ops.asked == []  # type: ignore[attr-defined]
+    assert metrics.value("briefcast_commands_served_total", command="subscribe", platform="telegram") == 1.0
+    assert len(table.wrappers) == 1 and view.wrappers is table.wrappers  # a view adds no wrapper

@@ -275,7 +275,7 @@ def instrument_transports(
     return {name: InstrumentedTransport(t, metrics) for name, t in transports.items()}
 
 
-def instrument_commands(commands: Commands, metrics: Metrics = METRICS) -> Commands:
+def instrument_commands(commands: Commands, metrics: Metrics = METRICS, *, _view: bool = False) -> Commands:
     """Count every command and button press a :class:`~briefcast.bot.commands.Commands` answers.
 
     Wraps ``handle`` / ``handle_action`` on this one instance (the adapters call those two
@@ -304,4 +304,10 @@ def instrument_commands(commands: Commands, metrics: Metrics = METRICS) -> Comma
 
     object.__setattr__(commands, "handle", counted_handle)
     object.__setattr__(commands, "handle_action", counted_action)
+    if not _view:  # per-request views (Commands.with_ops) are wrapped the same way
+
+        def rewrap(view: Commands) -> None:
+            instrument_commands(view, metrics, _view=True)
+
+        commands.wrappers.append(rewrap)
     return commands

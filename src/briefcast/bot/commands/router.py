@@ -90,6 +90,9 @@ class Commands:
     specs: tuple[CommandSpec, ...] = field(init=False)
     _by_name: dict[str, CommandSpec] = field(init=False, repr=False)
     limiter: RateLimiter = field(init=False, repr=False)
+    # Instance wrappers of handle/handle_action (metrics.instrument_commands), re-applied to every
+    # per-request view made by with_ops so a view is counted like the table it copies.
+    wrappers: list[Callable[[Commands], None]] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sector_specs = [_sector_spec(s) for s in self.catalogue]
@@ -113,6 +116,10 @@ class Commands:
         """
         view = copy.copy(self)
         view.ops = ops
+        for name in ("handle", "handle_action"):  # a wrapper on self closes over self: rebuild it
+            view.__dict__.pop(name, None)
+        for wrap in self.wrappers:
+            wrap(view)
         return view
 
     # -- lookup ---------------------------------------------------------------
