@@ -587,12 +587,18 @@ class DeliveryEngine:
         )  # fmt: skip
         return () if doc is None else tuple(self.renderers[row.platform](doc))
 
-    def _rollup(self, row: Claimed) -> tuple[Payload, ...]:
-        """A weekly roll-up: the issues listed in ``detail`` (oldest first), one line per sector."""
+    def _rollup(self, row: Claimed) -> Sequence[Payload]:
+        """A weekly roll-up: the issues listed in ``detail`` (oldest first), one line per sector.
+        Rendered once per (issues, sectors, platform, language), like digests, not per subscriber."""
+        lang = row.language or self.settings.default_language
+        key = ("rollup", row.detail, row.sectors, row.platform, lang)
+        parts: Sequence[Payload] = self._digests.get_or(key, lambda: self._render_rollup(row, lang))
+        return parts
+
+    def _render_rollup(self, row: Claimed, lang: str) -> tuple[Payload, ...]:
         from briefcast.render.compose import rollup_document
 
         issues = [i for i in (self._issue(int(x)) for x in row.detail if x.isdigit()) if i is not None]
-        lang = row.language or self.settings.default_language
         doc = rollup_document(
             [(i.id, i.briefing) for i in issues], row.sectors, lang=lang, public_url=self.settings.public_url,
             catalogue=getattr(self.store, "catalogue", None),

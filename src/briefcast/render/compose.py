@@ -652,8 +652,8 @@ def rollup_document(
     blocks: list[Block] = []
     shown: list[int] = []
     for issue_id, briefing in issues:
-        wanted = cat.received(sectors, (s.key for s in briefing.delivered_sections))
-        secs = [s for s in briefing.delivered_sections if s.key in set(wanted)]
+        wanted = set(cat.received(sectors, (s.key for s in briefing.delivered_sections)))
+        secs = [s for s in briefing.delivered_sections if s.key in wanted]
         if not secs:
             continue
         shown.append(issue_id)
