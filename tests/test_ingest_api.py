@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 
 from briefcast.briefing.model import Briefing
 from briefcast.config import Secret
+from briefcast.ingest import IngestService, recent_events
 from briefcast.ingest.api import issue_routes
-from briefcast.ingest.service import IngestService, recent_events
 from briefcast.store import Store
 
 TOKEN = "s3cret-token"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from briefcast.ingest.service import IngestService, charset_of, decode, kind_for, recent_events
+from briefcast.ingest import recent_events
+from briefcast.ingest.service import IngestService, charset_of, decode, kind_for
 from briefcast.store import Store
 
 

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from briefcast.errors import ConfigError
-from briefcast.ingest.service import IngestService, recent_events
+from briefcast.ingest import IngestService, recent_events
 from briefcast.ingest.sources import (
     SourceConfig,
     SourcePoller,

@@ -31,8 +31,8 @@ from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
 from briefcast.delivery import outbox
 from briefcast.emulators.slack import FakeSlack, block_actions_payload, form_body, sign
 from briefcast.emulators.telegram import FakeTelegram, SentMessage
+from briefcast.ingest import IngestService, recent_events
 from briefcast.ingest.preview import build_preview
-from briefcast.ingest.service import IngestService, recent_events
 from briefcast.schedule import Scheduler
 from briefcast.store import Store
 from briefcast.store.records import ChatRef

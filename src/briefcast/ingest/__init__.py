@@ -5,7 +5,7 @@ bot) goes through :class:`IngestService`, so dedupe, revisions, the audit
 trail and the on-publish hook behave the same everywhere.
 """
 
-from briefcast.ingest.service import IngestEvent, IngestOutcome, IngestService, recent_events
+from briefcast.ingest.service import IngestOutcome, IngestService
 from briefcast.ingest.sources import (
     PollResult,
     SourceConfig,
@@ -16,6 +16,7 @@ from briefcast.ingest.sources import (
     load_source_configs,
     sources_status,
 )
+from briefcast.store.sources import IngestEvent, recent_events
 
 __all__ = [
     "IngestEvent",

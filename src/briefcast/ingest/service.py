@@ -18,10 +18,8 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
-
-from sqlmodel import Session, col, select
 
 from briefcast.briefing.model import Briefing
 from briefcast.briefing.parse import ParseOptions, parse_text
@@ -30,7 +28,6 @@ from briefcast.briefing.source import decode_text
 from briefcast.errors import BriefcastError, BriefingError, SourceError
 from briefcast.render.fidelity import report_for
 from briefcast.store import Store
-from briefcast.store.tables import IngestEventRow, utc
 
 log = logging.getLogger(__name__)
 
@@ -323,43 +320,3 @@ class IngestService:
                 await result
         except Exception:  # the issue is stored; delivery can still pick it up on schedule
             log.exception("on_published hook failed for issue %s", issue_id)
-
-
-# -------------------------------------------------------------- audit trail
-
-
-@dataclass(frozen=True, slots=True)
-class IngestEvent:
-    """One ``ingest_event`` row as a plain value."""
-
-    id: int
-    source: str
-    at: datetime
-    status: str
-    reason: str
-    issue_id: int | None
-
-
-def recent_events(store: Store, *, source: str | None = None, limit: int = 20) -> list[IngestEvent]:
-    """The latest ingest events, newest first; ``source`` keeps labels starting with it (a folder, a URL…).
-
-    Events are labelled with the issue's source: the file path or URL for
-    polled sources, ``api`` / ``api:<label>`` for the API.
-    """
-    with Session(store.engine) as session:
-        stmt = select(IngestEventRow)
-        if source is not None:
-            stmt = stmt.where(col(IngestEventRow.source).startswith(source, autoescape=True))
-        stmt = stmt.order_by(col(IngestEventRow.id).desc()).limit(limit)
-        rows = session.exec(stmt).all()
-        return [
-            IngestEvent(
-                id=r.id or 0,
-                source=r.source,
-                at=utc(r.at) or r.at,
-                status=r.status,
-                reason=r.reason,
-                issue_id=r.issue_id,
-            )
-            for r in rows
-        ]
