@@ -108,9 +108,9 @@ async def test_leases_are_on_the_real_clock_even_when_the_engine_clock_is_ahead(
         transport = TelegramTransport(tg.token, base_url=tg.base_url, concurrency=4)
         engine = DeliveryEngine(fast_settings(), store, {"telegram": transport}, clock=lambda: _now() + ahead)
         rows = await __import__("asyncio").to_thread(
-            engine._claim_and_prepare, 10, ("telegram",)
+            engine._claims.claim, 10, ("telegram",)
         )  # claim as the engine does
-        await engine._refresh_leases()
+        await engine._leases.refresh()
         await transport.close()
     limit = _now() + timedelta(seconds=fast_settings().delivery.lease_seconds + 60)
     with store.engine.connect() as conn:

@@ -28,7 +28,6 @@ errors into :class:`~briefcast.delivery.errors.SendError`.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import logging
 import os
@@ -36,49 +35,30 @@ import random
 import socket
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from briefcast.archive.urls import issue_url
 from briefcast.config import Settings
-from briefcast.delivery import corrections, liveness, outbox, senders
+from briefcast.delivery import corrections, liveness, outbox
+from briefcast.delivery.claims import Claims
 from briefcast.delivery.errors import FailureKind, SendError
-from briefcast.delivery.outbox import Action, Claimed, Outcome
+from briefcast.delivery.lanes import Item, Lane, Signal, Target
+from briefcast.delivery.leases import SenderLeases
+from briefcast.delivery.outbox import Action, Outcome
+from briefcast.delivery.outcomes import EngineStats, RetryPolicy, sent
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
-from briefcast.render.document import Document
-from briefcast.render.options import apply_delivery_options
-from briefcast.store.records import StoredIssue
+from briefcast.delivery.rendering import Payload, Renderer, Renders, default_renderers
+from briefcast.delivery.tokens import TokenFaults, fault_key
 
 log = logging.getLogger(__name__)
 
-Payload = Mapping[str, Any]
-Renderer = Callable[[Document], list[dict[str, Any]]]
 WallClock = Callable[[], datetime]
 Monotonic = Callable[[], float]
-
-GROUP_KINDS = frozenset({"group", "supergroup", "channel"})
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where a transport sends: the platform chat id, optional thread/topic, Slack workspace."""
-
-    chat_id: str
-    thread_id: str = ""
-    workspace: str = ""
-    kind: str = ""
-
 
 PAID_BROADCAST_MIN_CONCURRENCY = 128
 # How often a standby engine checks whether the platform's sender lease came free.
 STANDBY_POLL = 1.0
-# A platform whose token is refused is probed again after 5 s, 10 s, ... up to 5 minutes.
-TOKEN_PROBE_FIRST = 5.0
-TOKEN_PROBE_MAX = 300.0
-PAUSED_PREFIX = outbox.PAUSED_PREFIX
 
 
 def worker_name() -> str:
@@ -107,123 +87,8 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
-def default_renderers() -> dict[str, Renderer]:
-    """The platform renderers (pure functions Document -> payloads)."""
-    from briefcast.render import slack, telegram
-
-    return {"telegram": telegram.render, "slack": slack.render}
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class EngineStats:
-    """Counters since the engine started (progress bars, benchmarks, ``drain`` results)."""
-
-    parts_sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    skipped: int = 0
-    retried: int = 0
-    deactivated: int = 0
-    rate_limited: int = 0
-    migrated: int = 0
-    claimed: int = 0
-    # platform -> reason, for platforms paused on a bot-level (token) fault when the engine stopped
-    paused: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> int:
-        return self.delivered + self.failed + self.skipped
-
-
-@dataclass(eq=False)
-class _Item:
-    """A claimed delivery in memory: its rendered parts and its progress."""
-
-    row: Claimed
-    parts: Sequence[Payload]
-    target: Target
-    limit: ChatLimit
-    parts_sent: int
-    message_ids: list[str]
-    attempts: int
-    in_flight: bool = False
-    # corrections: what each part did (edited | unchanged | notice | uneditable)
-    detail: list[str] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        return self.row.id
-
-
-class _Signal:
-    """A level-triggered wake-up: ``set()`` wakes the current or the next ``wait()``."""
-
-    def __init__(self) -> None:
-        self._flag = False
-        self._waiter: asyncio.Future[None] | None = None
-
-    def set(self) -> None:
-        self._flag = True
-        w = self._waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    async def wait(self, timeout: float | None) -> None:
-        if self._flag or (timeout is not None and timeout <= 0):
-            self._flag = False
-            await asyncio.sleep(0)  # always yield, so a caller's loop can never starve the event loop
-            return
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        self._waiter = fut
-        handle = loop.call_later(timeout, _resolve, fut) if timeout is not None else None
-        try:
-            await fut
-        finally:
-            self._waiter = None
-            self._flag = False
-            if handle is not None:
-                handle.cancel()
-
-
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-class _Lane:
-    """The per-platform queue: items ordered by the monotonic time they may next be sent."""
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-        self.heap: list[tuple[float, int, _Item]] = []
-        self.signal = _Signal()
-
-    def push(self, at: float, seq: int, item: _Item) -> None:
-        heapq.heappush(self.heap, (at, seq, item))
-        self.signal.set()
-
-
-class _LRU(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        return self.put(key, make())
-
-    def put(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
 
 
 class DeliveryEngine:
@@ -273,38 +138,44 @@ class DeliveryEngine:
             d, paid_broadcast=settings.telegram.paid_broadcast, clock=monotonic, margin=rate_margin
         )
         self.stats = EngineStats()
-        self._lanes = {p: _Lane(p) for p in self.transports}
+        self._lanes = {p: Lane(p) for p in self.transports}
         # Platforms whose sender lease this engine holds (briefcast.delivery.senders): it claims
-        # and sends only those. Monotonic deadline per platform: past it, the lease is presumed lost.
-        self._leased: dict[str, float] = {}
-        self._standby_logged: set[str] = set()
-        self._lease_signal = _Signal()
+        # and sends only those.
+        self._leases = SenderLeases(
+            self.db, self.owner, tuple(self._lanes), ttl=self.sender_ttl, monotonic=monotonic,
+            on_gained=self._lease_gained, on_lost=self._lease_lost,
+        )  # fmt: skip
+        self._lease_signal = Signal()
         self._to_release: list[int] = []
         # The platforms we have transports for (None: all of them, the cheaper queries).
         self._served = None if set(self._lanes) >= set(outbox.PLATFORMS) else tuple(self._lanes)
-        self._held: dict[int, _Item] = {}
+        self._held: dict[int, Item] = {}
         self._seq = itertools.count()
         self._sem = asyncio.Semaphore(self.concurrency)
         self._in_flight = 0
         self._unrecorded = 0  # outcomes queued or being written
         self._tasks: set[asyncio.Task[None]] = set()
-        self._results: list[tuple[Outcome, _Item | None]] = []
-        self._results_signal = _Signal()
-        self._claim_signal = _Signal()
-        self._idle_signal = _Signal()
+        self._results: list[tuple[Outcome, Item | None]] = []
+        self._results_signal = Signal()
+        self._claim_signal = Signal()
+        self._idle_signal = Signal()
         self._stopping = False
-        self._issues: _LRU = _LRU(8)
-        self._sections: _LRU = _LRU(256)
-        self._digests: _LRU = _LRU(1024)
         self._exhausted = False  # last claim found nothing due
         self._progress: Callable[[EngineStats], None] | None = None
         self._deadline: float | None = None
         self._heartbeat: liveness.Heartbeat | None = None
         # Bot-level faults (a revoked or mistyped token): platform -> reason. Such a platform is
-        # paused (monotonic time of the next probe in ``_paused``), never its subscriptions.
-        self.faults: dict[str, str] = {}
-        self._paused: dict[str, float] = {}
-        self._fault_streak: dict[str, int] = {}
+        # paused, never its subscriptions.
+        self._tokens = TokenFaults(monotonic, clock)
+        self.faults = self._tokens.faults
+        self._claims = Claims(
+            self.db, self.owner, lease=self.lease, clock=clock, tokens=self._tokens,
+            renders=Renders(settings, store, self.renderers), settings=settings,
+        )  # fmt: skip
+        self._retry = RetryPolicy(
+            self.limits, self.stats, max_attempts=self.max_attempts, backoff_base=backoff_base,
+            backoff_cap=backoff_cap, rng=self.rng, clock=clock,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------ public
 
@@ -353,11 +224,11 @@ class DeliveryEngine:
         self._stopping = False
         self._progress = progress
         self._deadline = None if deadline is None else self.monotonic() + deadline
-        self._heartbeat = liveness.Heartbeat(self.db, self.owner, self._status_text)
+        self._heartbeat = liveness.Heartbeat(self.db, self.owner, self._tokens.status_text)
         await asyncio.to_thread(self._heartbeat.start)
         await asyncio.to_thread(liveness.reap, self.db)
         await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
-        await self._refresh_leases()
+        await self._leases.refresh()
         tasks = [asyncio.create_task(self._dispatch(lane)) for lane in self._lanes.values()]
         writer = asyncio.create_task(self._writer())
         renewer = asyncio.create_task(self._renewer())
@@ -391,7 +262,7 @@ class DeliveryEngine:
                 self._held.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()
-            await self._release_leases()
+            await self._leases.release_all()
             await asyncio.to_thread(self._heartbeat.stop)
         self.stats.paused = dict(self.faults)
         return self.stats
@@ -421,7 +292,7 @@ class DeliveryEngine:
                 try:
                     # the leased platforms are read here, on the loop that changes them
                     leased = self._sending_platforms()
-                    items, skipped = await asyncio.to_thread(self._claim_and_prepare, want, leased)
+                    items, skipped = await asyncio.to_thread(self._claims.claim, want, leased)
                 except Exception:
                     if drain_horizon is not None:
                         raise
@@ -468,191 +339,11 @@ class DeliveryEngine:
             return 0
         return min(self.batch_size, self.max_held - len(self._held))
 
-    def _claim_and_prepare(self, limit: int, leased: tuple[str, ...]) -> tuple[list[_Item], list[Outcome]]:
-        """(thread) Claim rows of the ``leased`` platforms and render them; rows with nothing to
-        send become outcomes."""
-        if not leased:
-            return [], []
-        rows = outbox.claim(
-            self.db,
-            self.owner,
-            now=self.clock(),
-            lease=self.lease,
-            lease_now=liveness.real_now(),
-            limit=limit,
-            # no filter (a cheaper query) when every platform is ours
-            platforms=None if set(leased) >= set(outbox.PLATFORMS) else leased,
-        )
-        items: list[_Item] = []
-        done: list[Outcome] = []
-        for row in rows:
-            try:
-                item = self._prepare(row)
-            except Exception as e:  # a bug or a broken issue must not stop the other deliveries
-                log.exception("cannot render delivery %s", row.id)
-                done.append(self._final(row, Action.FAILED, f"render failed: {e}"))
-                continue
-            if isinstance(item, Outcome):
-                done.append(item)
-            else:
-                items.append(item)
-        return items, done
-
-    def _final(self, row: Claimed, action: Action, error: str) -> Outcome:
-        return Outcome(
-            row.id, action, parts_total=row.parts_total, parts_sent=row.parts_sent,
-            message_ids=row.message_ids, attempts=row.attempts, error=error,
-        )  # fmt: skip
-
-    def _prepare(self, row: Claimed) -> _Item | Outcome:
-        if not row.active:
-            return self._final(row, Action.SKIPPED, f"subscription inactive: {row.reason}".rstrip(": "))
-        paused = self._paused_for(row)
-        if paused is not None:  # its token is refused: back to the queue until the next probe
-            return self._paused_outcome(row, row.attempts, paused)
-        quiet = self._quiet(row)
-        if quiet is not None:
-            return quiet
-        parts: Sequence[Payload]
-        if row.kind == "watch":
-            parts = self._watch_alert(row)
-            if not parts:
-                return self._final(row, Action.SKIPPED, "no watched word in this issue")
-        elif row.kind == outbox.ROLLUP:
-            parts = self._rollup(row)
-            if not parts:
-                return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in these issues")
-        else:
-            parts = self._digest(row)
-            if not parts:
-                return self._final(row, Action.SKIPPED, "none of the subscribed sectors is in this issue")
-        if row.silent or row.previews:  # /settings; the cached renders stay shared
-            parts = apply_delivery_options(
-                [dict(p) for p in parts], row.platform, silent=row.silent, previews=row.previews
-            )
-        if row.kind == "correction":
-            parts = corrections.plan(row, parts, self._correction_notice(row))
-        group = row.platform == "telegram" and (row.chat_kind in GROUP_KINDS or row.chat_id.startswith("-"))
-        return _Item(
-            row=row,
-            parts=parts,
-            target=Target(row.chat_id, row.thread_id, row.workspace, row.chat_kind),
-            limit=ChatLimit(row.platform, (row.platform, row.workspace, row.chat_id), group),
-            parts_sent=min(row.parts_sent, len(parts)),
-            message_ids=list(row.message_ids),
-            attempts=row.attempts,
-            detail=list(row.detail),
-        )
-
-    def _quiet(self, row: Claimed) -> Outcome | None:
-        """/quiet: an on-publish push (digest or watch alert) not yet begun inside the chat's quiet
-        hours waits until they end (no attempt counted). Scheduled digests go at the chosen time;
-        corrections edit silently."""
-        if not row.quiet or row.parts_sent or row.kind == "correction":
-            return None
-        if row.kind in ("digest", outbox.ROLLUP) and row.mode != "publish":
-            return None
-        from zoneinfo import ZoneInfo
-
-        from briefcast.delivery.slots import quiet_until
-
-        tz = ZoneInfo(row.timezone or self.settings.default_timezone)
-        until = quiet_until(row.quiet, tz, self.clock())
-        if until is None:
-            return None
-        local = until.astimezone(tz)
-        return Outcome(
-            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
-            message_ids=row.message_ids, attempts=row.attempts, next_attempt_at=until,
-            error=f"quiet hours: waits until {local:%Y-%m-%d %H:%M} ({tz.key})",
-        )  # fmt: skip
-
-    def _watch_alert(self, row: Claimed) -> tuple[Payload, ...]:
-        """The passages of the issue that mention the watcher's words (nothing when none does)."""
-        issue = self._issue(row.issue_id)
-        if issue is None:
-            return ()
-        from briefcast.render.compose import watch_alert
-
-        lang = row.language or self.settings.default_language
-        public = self.settings.public_url
-
-        def section_url(key: str) -> str | None:
-            return issue_url(public, issue.id, lang=lang, section=key) or None
-
-        doc = watch_alert(
-            issue.briefing, row.words, lang=lang, issue_id=issue.id,
-            prefix="/" if row.platform == "telegram" else "/briefing ",
-            section_url=section_url if public else None, catalogue=getattr(self.store, "catalogue", None),
-        )  # fmt: skip
-        return () if doc is None else tuple(self.renderers[row.platform](doc))
-
-    def _rollup(self, row: Claimed) -> Sequence[Payload]:
-        """A weekly roll-up: the issues listed in ``detail`` (oldest first), one line per sector.
-        Rendered once per (issues, sectors, platform, language), like digests, not per subscriber."""
-        lang = row.language or self.settings.default_language
-        key = ("rollup", row.detail, row.sectors, row.platform, lang)
-        parts: Sequence[Payload] = self._digests.get_or(key, lambda: self._render_rollup(row, lang))
-        return parts
-
-    def _render_rollup(self, row: Claimed, lang: str) -> tuple[Payload, ...]:
-        from briefcast.render.compose import rollup_document
-
-        issues = [i for i in (self._issue(int(x)) for x in row.detail if x.isdigit()) if i is not None]
-        doc = rollup_document(
-            [(i.id, i.briefing) for i in issues], row.sectors, lang=lang, public_url=self.settings.public_url,
-            catalogue=getattr(self.store, "catalogue", None),
-        )  # fmt: skip
-        return () if doc is None else tuple(self.renderers[row.platform](doc))
-
-    def _correction_notice(self, row: Claimed) -> Payload:
-        """The short "this issue was corrected" reply, for a message that cannot be edited."""
-        issue = self._issue(row.issue_id)
-        lang = row.language or self.settings.default_language
-        prefix = "/" if row.platform == "telegram" else "/briefing "
-        doc = corrections.notice_document(
-            issue, lang=lang, public_url=self.settings.public_url, prefix=prefix
-        )
-        return self.renderers[row.platform](doc)[0]
-
-    def _issue(self, issue_id: int) -> StoredIssue | None:
-        issue: StoredIssue | None = self._issues.get_or(issue_id, lambda: self.store.get_issue(issue_id))
-        return issue
-
-    def _digest(self, row: Claimed) -> Sequence[Payload]:
-        """All parts for this subscription: its sectors present in the issue, in issue order."""
-        variant = row.variant or self.settings.delivery.variant
-        lang = row.language or self.settings.default_language
-        key = (row.issue_id, row.sectors, row.platform, variant, lang)
-        parts: Sequence[Payload] = self._digests.get_or(key, lambda: self._render_digest(row, variant, lang))
-        return parts
-
-    def _render_digest(self, row: Claimed, variant: str, lang: str) -> tuple[Payload, ...]:
-        issue = self._issue(row.issue_id)
-        if issue is None:
-            return ()
-        from briefcast.render.compose import digest_parts, with_issue_link  # sections in issue order
-
-        out: list[Payload] = []
-        delivered = (s.key for s in issue.briefing.delivered_sections)
-        wanted = self.store.catalogue.received(row.sectors, delivered)
-        for name, make in digest_parts(issue.briefing, wanted, lang=lang, compact=variant == "compact"):
-            key = (row.issue_id, name, row.platform, variant, lang)
-            cached = self._sections.get(key)
-            if cached is None:
-                # every sector's message ends with the "read the whole issue" button (public URL set)
-                anchor = "" if name == "intro" else name.split("+")[0]
-                doc = with_issue_link(make(), self.settings.public_url, issue.id, lang=lang, section=anchor)
-                cached = tuple(self.renderers[row.platform](doc))
-                self._sections.put(key, cached)
-            out.extend(cached)
-        return tuple(out)
-
-    async def _dispatch(self, lane: _Lane) -> None:
+    async def _dispatch(self, lane: Lane) -> None:
         """Send the lane's items as soon as their buckets allow, bounded by the concurrency slots."""
         transport = self.transports[lane.platform]
         while not self._stopping:
-            item = await self._next_ready(lane)
+            item = await lane.next_ready(self.limits, self.monotonic, lambda: self._stopping)
             if item is None:
                 return
             await self._sem.acquire()
@@ -669,24 +360,7 @@ class DeliveryEngine:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _next_ready(self, lane: _Lane) -> _Item | None:
-        while not self._stopping:
-            now = self.monotonic()
-            gate = self.limits.platform_ready_at(lane.platform, now)
-            if gate > now:
-                await lane.signal.wait(gate - now)
-                continue
-            if lane.heap and lane.heap[0][0] <= now:
-                _, seq, item = heapq.heappop(lane.heap)
-                ready = self.limits.ready_at(item.limit, now)
-                if ready > now:
-                    heapq.heappush(lane.heap, (ready, seq, item))
-                    continue
-                return item
-            await lane.signal.wait(lane.heap[0][0] - now if lane.heap else None)
-        return None
-
-    async def _send(self, transport: Transport, lane: _Lane, item: _Item) -> None:
+    async def _send(self, transport: Transport, lane: Lane, item: Item) -> None:
         payload = item.parts[item.parts_sent]
         try:
             if item.row.kind == "correction":
@@ -701,19 +375,10 @@ class DeliveryEngine:
                 item, lane, SendError(FailureKind.TRANSIENT, f"{type(e).__name__}: {e}")
             )
         else:
-            if self._fault_streak:
-                self._token_ok(self._fault_key(item.row))
-            item.parts_sent += 1
-            item.message_ids.append(message_id)
+            if self._tokens.probing:
+                self._tokens.accept(fault_key(item.row))
             self.stats.parts_sent += 1
-            last = item.parts_sent >= len(item.parts)
-            outcome = Outcome(
-                item.id, Action.SENT if last else Action.PROGRESS, parts_total=len(item.parts),
-                parts_sent=item.parts_sent, message_ids=tuple(item.message_ids),
-                # attempts counts tries: the failed ones and, once sent, the one that worked
-                attempts=item.attempts + 1 if last else item.attempts,
-                detail=tuple(item.detail) if item.row.kind == "correction" else None,
-            )  # fmt: skip
+            outcome = sent(item, message_id)
         if outcome is None:  # migrated: retried at once, nothing to record
             item.in_flight = False
             self._in_flight -= 1
@@ -722,14 +387,10 @@ class DeliveryEngine:
             return
         self._queue_result(outcome, item)
 
-    async def _failure(self, item: _Item, lane: _Lane, e: SendError) -> Outcome | None:
+    async def _failure(self, item: Item, lane: Lane, e: SendError) -> Outcome | None:
         """Turn a failed send into the row update (or ``None`` to retry at once after a migration)."""
         row = item.row
         item.attempts += 1
-        base = {
-            "parts_total": len(item.parts), "parts_sent": item.parts_sent,
-            "message_ids": tuple(item.message_ids), "attempts": item.attempts,
-        }  # fmt: skip
         if e.kind is FailureKind.MIGRATED and e.new_chat_id and item.attempts < self.max_attempts:
             self.stats.migrated += 1
             await asyncio.to_thread(
@@ -745,44 +406,14 @@ class DeliveryEngine:
         if e.kind is FailureKind.TOKEN:
             # the bot's fault, not the chat's: no attempt is used up, the subscription is kept
             item.attempts -= 1
-            key = self._fault_key(row)
+            key = fault_key(row)
             self._token_fault(key, row.platform, e.reason)
-            out = self._paused_outcome(row, item.attempts, key)
+            out = self._tokens.outcome(row, item.attempts, key)
             out.parts_sent, out.message_ids = item.parts_sent, tuple(item.message_ids)
             return out
-        if e.kind is FailureKind.PERMANENT:
-            self.stats.deactivated += 1
-            thread_only = bool(row.thread_id) and any(w in e.reason.lower() for w in ("thread", "topic"))
-            return Outcome(
-                item.id, Action.FAILED, error=e.reason, **base,  # type: ignore[arg-type]
-                deactivate_chat_pk=None if thread_only else row.chat_pk,
-                deactivate_subscription_id=row.subscription_id if thread_only else None,
-            )  # fmt: skip
-        if e.kind is FailureKind.REJECTED:
-            return Outcome(item.id, Action.FAILED, error=e.reason, **base)  # type: ignore[arg-type]
-        if item.attempts >= self.max_attempts:
-            return Outcome(
-                item.id, Action.FAILED, error=f"gave up after {item.attempts} attempts: {e.reason}",
-                **base,  # type: ignore[arg-type]
-            )  # fmt: skip
-        if e.kind is FailureKind.RETRY_AFTER:
-            self.stats.rate_limited += 1
-            wait = max(0.0, e.retry_after or 1.0)
-            self.limits.pause_chat(item.limit, wait)
-            if e.platform_wide or not item.limit.group:
-                # Our own chat buckets were respected, so a private chat's 429 is the bot-wide limit.
-                self.limits.pause_platform(row.platform, wait)
-            delay = wait
-        else:
-            delay = min(self.backoff_cap, self.backoff_base * 2 ** (item.attempts - 1))
-            delay *= self.rng.uniform(0.5, 1.0)
-        self.stats.retried += 1
-        return Outcome(
-            item.id, Action.RETRY, error=e.reason, next_attempt_at=self.clock() + timedelta(seconds=delay),
-            **base,  # type: ignore[arg-type]
-        )  # fmt: skip
+        return self._retry.failed(item, e)
 
-    def _queue_result(self, outcome: Outcome, item: _Item | None) -> None:
+    def _queue_result(self, outcome: Outcome, item: Item | None) -> None:
         self._results.append((outcome, item))
         self._unrecorded += 1
         self._results_signal.set()
@@ -804,10 +435,10 @@ class DeliveryEngine:
                     continue
                 self._after_commit(batch)
 
-    def _after_commit(self, batch: list[tuple[Outcome, _Item | None]]) -> None:
+    def _after_commit(self, batch: list[tuple[Outcome, Item | None]]) -> None:
         for outcome, item in batch:
             self._unrecorded -= 1
-            self._count(outcome)
+            self.stats.count(outcome)
             if item is None:
                 continue
             item.in_flight = False
@@ -823,139 +454,34 @@ class DeliveryEngine:
         if self._progress is not None:
             self._progress(self.stats)
 
-    def _count(self, o: Outcome) -> None:
-        s = self.stats
-        if o.action is Action.SENT:
-            s.delivered += 1
-        elif o.action is Action.FAILED:
-            s.failed += 1
-        elif o.action is Action.SKIPPED:
-            s.skipped += 1
-
     # ------------------------------------------------------------------------------ sender leases
 
     def _sending_platforms(self) -> tuple[str, ...]:
         now = self.monotonic()
-        return tuple(
-            p for p, deadline in self._leased.items() if deadline > now and self._paused.get(p, 0.0) <= now
-        )
+        return tuple(p for p in self._leases.live(now) if not self._tokens.is_paused(p, now))
 
-    def _status_text(self) -> str:
-        """Stored with each heartbeat: the platforms paused on a token fault (dashboard, doctor)."""
-        return "; ".join(f"paused {p}: {why}" for p, why in sorted(self.faults.items()))
-
-    def _token_fault(self, key: str, platform: str, reason: str) -> float:
-        """The bot's token was refused. ``key`` is ``telegram``, ``slack`` or ``slack:TEAM`` (one
-        workspace's installation token): every chat behind it would fail alike, so that key is
-        paused (not its subscriptions), its queued rows are put back for later, and it is probed
-        again with backoff. Returns the pause (s)."""
-        now = self.monotonic()
-        if self._paused.get(key, 0.0) > now:
-            return self._paused[key] - now  # already paused by another send in flight
-        streak = self._fault_streak.get(key, 0)
-        pause = float(min(TOKEN_PROBE_MAX, TOKEN_PROBE_FIRST * 2**streak))
-        self._fault_streak[key] = streak + 1
-        if key not in self.faults:
-            log.error(
-                "%s refused the bot token (%s): sending there is paused, no subscription is "
-                "changed; probing again in %.0f s",
-                key,
-                reason,
-                pause,
-            )
-        self.faults[key] = reason
-        self._paused[key] = now + pause
-        lane = self._lanes[platform]
-        keep = []
-        for entry in lane.heap:
-            item = entry[2]
-            if item.in_flight or self._fault_key(item.row) != key:
-                keep.append(entry)
-            else:
-                self._held.pop(item.id, None)
-                self._queue_result(self._paused_outcome(item.row, item.attempts, key), None)
-        heapq.heapify(keep)
-        lane.heap = keep
-        return pause
-
-    @staticmethod
-    def _fault_key(row: Claimed) -> str:
-        return f"slack:{row.workspace}" if row.platform == "slack" and row.workspace else row.platform
-
-    def _paused_for(self, row: Claimed) -> str | None:
-        now = self.monotonic()
-        for key in (row.platform, self._fault_key(row)):
-            if self._paused.get(key, 0.0) > now:
-                return key
-        return None
-
-    def _paused_outcome(self, row: Claimed, attempts: int, key: str) -> Outcome:
-        wait = max(0.0, self._paused.get(key, 0.0) - self.monotonic())
-        return Outcome(
-            row.id, Action.RETRY, parts_total=row.parts_total, parts_sent=row.parts_sent,
-            message_ids=row.message_ids, attempts=attempts,
-            error=f"{PAUSED_PREFIX} {key} refused the bot token ({self.faults.get(key, '')})",
-            next_attempt_at=self.clock() + timedelta(seconds=wait),
-        )  # fmt: skip
-
-    def _token_ok(self, key: str) -> None:
-        if key in self.faults:
-            log.warning("%s accepts the bot token again: sending resumes", key)
-            self.faults.pop(key, None)
-        self._paused.pop(key, None)
-        self._fault_streak.pop(key, None)
+    def _token_fault(self, key: str, platform: str, reason: str) -> None:
+        """The bot's token was refused (see :class:`~briefcast.delivery.tokens.TokenFaults`): the
+        rows queued behind ``key`` are put back for later, the ones in flight finish."""
+        if not self._tokens.refuse(key, reason):
+            return  # already paused by another send in flight
+        for item in self._lanes[platform].remove(lambda i: fault_key(i.row) == key):
+            self._held.pop(item.id, None)
+            self._queue_result(self._tokens.outcome(item.row, item.attempts, key), None)
 
     def _standing_by(self) -> bool:
         """True while another worker holds the sender lease of one of our platforms."""
         return len(self._sending_platforms()) < len(self._lanes)
 
-    async def _refresh_leases(self) -> None:
-        """Take or renew the sender lease of every platform this engine has a transport for."""
-        for platform in self._lanes:
-            started = self.monotonic()
-            try:
-                held = await asyncio.to_thread(
-                    senders.acquire,
-                    self.db,
-                    platform,
-                    self.owner,
-                    now=liveness.real_now(),
-                    ttl=self.sender_ttl,
-                )
-            except Exception:
-                # The database is away: keep sending while our last renewal is still valid.
-                log.exception("renewing the %s sender lease failed", platform)
-                held = None
-            if held is None:
-                if platform in self._leased and self._leased[platform] <= self.monotonic():
-                    self._lose_lease(platform)
-            elif held:
-                if platform not in self._leased:
-                    log.info("sending to %s (sender lease %s)", platform, self.owner)
-                    self._claim_signal.set()
-                # A small safety margin: renewals are stamped by the caller's clock.
-                self._leased[platform] = started + self.sender_ttl.total_seconds() * 0.9
-            elif platform in self._leased:
-                self._lose_lease(platform)
-            elif platform not in self._standby_logged:
-                self._standby_logged.add(platform)
-                log.info("standing by for %s: another worker holds its sender lease", platform)
+    def _lease_gained(self, platform: str) -> None:
+        self._claim_signal.set()
 
-    def _lose_lease(self, platform: str) -> None:
+    def _lease_lost(self, platform: str) -> None:
         """Another worker took over (we stalled past the lease): stop sending this platform's
         queued items; the ones in flight finish, the rest go back to the queue."""
-        log.warning("lost the %s sender lease; handing queued deliveries back", platform)
-        self._leased.pop(platform, None)
-        lane = self._lanes[platform]
-        keep: list[tuple[float, int, _Item]] = []
-        for entry in lane.heap:
-            if entry[2].in_flight:
-                keep.append(entry)
-            else:
-                self._to_release.append(entry[2].id)
-                self._held.pop(entry[2].id, None)
-        heapq.heapify(keep)
-        lane.heap = keep
+        for item in self._lanes[platform].remove(lambda _: True):
+            self._to_release.append(item.id)
+            self._held.pop(item.id, None)
 
     async def _lease_keeper(self) -> None:
         """Renew held leases every third of their lifetime; while standing by, also look every
@@ -964,23 +490,13 @@ class DeliveryEngine:
         renew = self.sender_ttl.total_seconds() / 3
         while True:
             await self._lease_signal.wait(min(renew, STANDBY_POLL) if self._standing_by() else renew)
-            await self._refresh_leases()
+            await self._leases.refresh()
             if self._to_release:
                 ids, self._to_release = self._to_release, []
                 try:
                     await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=liveness.real_now())
                 except Exception:
                     log.exception("handing %d deliveries back failed (their lease will lapse)", len(ids))
-
-    async def _release_leases(self) -> None:
-        for platform in list(self._leased):
-            try:
-                await asyncio.to_thread(
-                    senders.release, self.db, platform, self.owner, now=liveness.real_now()
-                )
-            except Exception:
-                log.exception("giving the %s sender lease back failed (it will lapse)", platform)
-        self._leased.clear()
 
     async def _renewer(self) -> None:
         """Extend the leases of held rows well before they expire."""
