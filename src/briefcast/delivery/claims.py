@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -98,3 +99,17 @@ class Claims:
             attempts=row.attempts,
             detail=list(row.detail),
         )
+
+    async def keep_renewed(self, held: Callable[[], list[int]]) -> None:
+        """Extend the leases of the ``held`` rows well before they expire (runs until cancelled)."""
+        period = max(0.05, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(period)
+            ids = held()
+            if ids:
+                try:
+                    await asyncio.to_thread(
+                        outbox.renew, self.db, self.owner, ids, until=liveness.real_now() + self.lease
+                    )
+                except Exception:
+                    log.exception("lease renewal failed")

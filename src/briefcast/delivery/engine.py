@@ -46,7 +46,7 @@ from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.lanes import Item, Lane, Signal, Target
 from briefcast.delivery.leases import SenderLeases
 from briefcast.delivery.outbox import Action, Outcome
-from briefcast.delivery.outcomes import EngineStats, RetryPolicy, sent
+from briefcast.delivery.outcomes import EngineStats, OutcomeWriter, RetryPolicy, sent
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
 from briefcast.delivery.rendering import Payload, Renderer, Renders, default_renderers
 from briefcast.delivery.tokens import TokenFaults, fault_key
@@ -129,11 +129,7 @@ class DeliveryEngine:
         self.max_held = 4 * self.batch_size
         self.lease = timedelta(seconds=d.lease_seconds)
         self.sender_ttl = timedelta(seconds=max(0.05, d.sender_lease_seconds))
-        self.max_attempts = max(1, d.max_attempts)
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
         self.idle_poll = idle_poll
-        self.rng = rng or random.Random()
         self.limits = RateLimits(
             d, paid_broadcast=settings.telegram.paid_broadcast, clock=monotonic, margin=rate_margin
         )
@@ -153,10 +149,8 @@ class DeliveryEngine:
         self._seq = itertools.count()
         self._sem = asyncio.Semaphore(self.concurrency)
         self._in_flight = 0
-        self._unrecorded = 0  # outcomes queued or being written
         self._tasks: set[asyncio.Task[None]] = set()
-        self._results: list[tuple[Outcome, Item | None]] = []
-        self._results_signal = Signal()
+        self._outcomes = OutcomeWriter(self.db, self.owner, clock, self._after_commit)
         self._claim_signal = Signal()
         self._idle_signal = Signal()
         self._stopping = False
@@ -173,8 +167,8 @@ class DeliveryEngine:
             renders=Renders(settings, store, self.renderers), settings=settings,
         )  # fmt: skip
         self._retry = RetryPolicy(
-            self.limits, self.stats, max_attempts=self.max_attempts, backoff_base=backoff_base,
-            backoff_cap=backoff_cap, rng=self.rng, clock=clock,
+            self.limits, self.stats, max_attempts=max(1, d.max_attempts), backoff_base=backoff_base,
+            backoff_cap=backoff_cap, rng=rng or random.Random(), clock=clock,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------ public
@@ -230,8 +224,8 @@ class DeliveryEngine:
         await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now())
         await self._leases.refresh()
         tasks = [asyncio.create_task(self._dispatch(lane)) for lane in self._lanes.values()]
-        writer = asyncio.create_task(self._writer())
-        renewer = asyncio.create_task(self._renewer())
+        writer = asyncio.create_task(self._outcomes.run())
+        renewer = asyncio.create_task(self._claims.keep_renewed(lambda: list(self._held)))
         keeper = asyncio.create_task(self._lease_keeper())
         claimer = asyncio.create_task(self._claimer(drain_horizon))
         stop_task = asyncio.create_task(stop.wait())
@@ -246,8 +240,8 @@ class DeliveryEngine:
             self._claim_signal.set()
             for task in (claimer, *tasks):
                 await _quietly(task)
-            while self._in_flight or self._unrecorded:
-                self._results_signal.set()
+            while self._in_flight or self._outcomes.unrecorded:
+                self._outcomes.signal.set()
                 await self._idle_signal.wait(0.05)
             writer.cancel()
             renewer.cancel()
@@ -303,14 +297,15 @@ class DeliveryEngine:
                 got = len(items) + len(skipped)
                 self.stats.claimed += got
                 for o in skipped:
-                    self._queue_result(o, None)
+                    self._outcomes.queue(o, None)
                 for item in items:
                     self._held[item.id] = item
                     self._lanes[item.row.platform].push(self.monotonic(), next(self._seq), item)
                 self._exhausted = got < want
                 if got == want:
                     continue
-            if drain_horizon is not None and not self._held and not self._in_flight and not self._unrecorded:
+            idle = not self._held and not self._in_flight and not self._outcomes.unrecorded
+            if drain_horizon is not None and idle:
                 if await asyncio.to_thread(outbox.reclaim_expired, self.db, now=liveness.real_now()):
                     continue
                 # rows put back on a token fault are not waited for: push reports the pause
@@ -385,13 +380,13 @@ class DeliveryEngine:
             self._sem.release()
             lane.push(self.monotonic(), next(self._seq), item)
             return
-        self._queue_result(outcome, item)
+        self._outcomes.queue(outcome, item)
 
     async def _failure(self, item: Item, lane: Lane, e: SendError) -> Outcome | None:
         """Turn a failed send into the row update (or ``None`` to retry at once after a migration)."""
         row = item.row
         item.attempts += 1
-        if e.kind is FailureKind.MIGRATED and e.new_chat_id and item.attempts < self.max_attempts:
+        if e.kind is FailureKind.MIGRATED and e.new_chat_id and item.attempts < self._retry.max_attempts:
             self.stats.migrated += 1
             await asyncio.to_thread(
                 self.store.migrate_chat, row.platform, item.target.chat_id, e.new_chat_id, row.workspace
@@ -413,31 +408,8 @@ class DeliveryEngine:
             return out
         return self._retry.failed(item, e)
 
-    def _queue_result(self, outcome: Outcome, item: Item | None) -> None:
-        self._results.append((outcome, item))
-        self._unrecorded += 1
-        self._results_signal.set()
-
-    async def _writer(self) -> None:
-        """Group commit: write everything queued since the last commit in one transaction."""
-        while True:
-            await self._results_signal.wait(None)
-            while self._results:
-                batch, self._results = self._results, []
-                try:
-                    await asyncio.to_thread(
-                        outbox.apply, self.db, self.owner, [o for o, _ in batch], now=self.clock()
-                    )
-                except Exception:
-                    log.exception("recording %d delivery outcomes failed; retrying", len(batch))
-                    self._results[:0] = batch
-                    await asyncio.sleep(0.5)
-                    continue
-                self._after_commit(batch)
-
     def _after_commit(self, batch: list[tuple[Outcome, Item | None]]) -> None:
         for outcome, item in batch:
-            self._unrecorded -= 1
             self.stats.count(outcome)
             if item is None:
                 continue
@@ -467,7 +439,7 @@ class DeliveryEngine:
             return  # already paused by another send in flight
         for item in self._lanes[platform].remove(lambda i: fault_key(i.row) == key):
             self._held.pop(item.id, None)
-            self._queue_result(self._tokens.outcome(item.row, item.attempts, key), None)
+            self._outcomes.queue(self._tokens.outcome(item.row, item.attempts, key), None)
 
     def _standing_by(self) -> bool:
         """True while another worker holds the sender lease of one of our platforms."""
@@ -497,20 +469,6 @@ class DeliveryEngine:
                     await asyncio.to_thread(outbox.release, self.db, self.owner, ids, now=liveness.real_now())
                 except Exception:
                     log.exception("handing %d deliveries back failed (their lease will lapse)", len(ids))
-
-    async def _renewer(self) -> None:
-        """Extend the leases of held rows well before they expire."""
-        period = max(0.05, self.lease.total_seconds() / 3)
-        while True:
-            await asyncio.sleep(period)
-            ids = list(self._held)
-            if ids:
-                try:
-                    await asyncio.to_thread(
-                        outbox.renew, self.db, self.owner, ids, until=liveness.real_now() + self.lease
-                    )
-                except Exception:
-                    log.exception("lease renewal failed")
 
 
 async def _quietly(task: asyncio.Task[Any]) -> None:

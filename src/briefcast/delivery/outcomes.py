@@ -1,17 +1,24 @@
-"""What a claimed row becomes (skipped, held for quiet hours, sent, failed, retried), and the tallies."""
+"""What a claimed row becomes (skipped, quiet hours, sent, failed, retried), its tally, its group commit."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from briefcast.delivery import outbox
 from briefcast.delivery.errors import FailureKind, SendError
-from briefcast.delivery.lanes import Item
+from briefcast.delivery.lanes import Item, Signal
 from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import RateLimits
+
+log = logging.getLogger(__name__)
+
+Batch = list[tuple[Outcome, Item | None]]
 
 
 @dataclass
@@ -152,3 +159,42 @@ class RetryPolicy:
             item.id, Action.RETRY, error=e.reason, next_attempt_at=self.clock() + timedelta(seconds=delay),
             **base,  # type: ignore[arg-type]
         )  # fmt: skip
+
+
+class OutcomeWriter:
+    """Group commit: everything queued since the last commit is written in one transaction, then
+    ``on_commit(batch)`` runs (on the event loop); a failed write is retried, never dropped."""
+
+    def __init__(
+        self, db: Any, owner: str, clock: Callable[[], datetime], on_commit: Callable[[Batch], None]
+    ) -> None:
+        self.db = db
+        self.owner = owner
+        self.clock = clock
+        self.on_commit = on_commit
+        self.unrecorded = 0  # outcomes queued or being written
+        self.signal = Signal()
+        self._queued: Batch = []
+
+    def queue(self, outcome: Outcome, item: Item | None) -> None:
+        self._queued.append((outcome, item))
+        self.unrecorded += 1
+        self.signal.set()
+
+    async def run(self) -> None:
+        """Write batches until cancelled."""
+        while True:
+            await self.signal.wait(None)
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    await asyncio.to_thread(
+                        outbox.apply, self.db, self.owner, [o for o, _ in batch], now=self.clock()
+                    )
+                except Exception:
+                    log.exception("recording %d delivery outcomes failed; retrying", len(batch))
+                    self._queued[:0] = batch
+                    await asyncio.sleep(0.5)
+                    continue
+                self.unrecorded -= len(batch)
+                self.on_commit(batch)
