@@ -30,7 +30,7 @@ from briefcast.delivery import liveness, senders
 from briefcast.i18n import counted, days_text
 from briefcast.store import Store
 from briefcast.store import read_models as queries
-from briefcast.store.store import is_id
+from briefcast.store.base import is_id
 
 log = logging.getLogger(__name__)
 
