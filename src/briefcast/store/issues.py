@@ -341,21 +341,11 @@ class IssueStore(StoreBase):
         terms = query_terms(query)
         if not terms or limit <= 0:
             return []
-        newer = aliased(IssueRow)
-        superseded = (
-            sa.select(sa.literal(1))
-            .where(
-                col(newer.identity) == col(IssueRow.identity),
-                col(newer.revision) > col(IssueRow.revision),
-                col(newer.status) == "published",
-            )
-            .exists()
-        )
         with self._read() as s:
             stmt = (
                 select(SectionRow, IssueRow)
                 .join(IssueRow, col(SectionRow.issue_id) == col(IssueRow.id))
-                .where(IssueRow.status == "published", ~superseded)
+                .where(*_archived())
             )
             if self._has_fts(s) and all(len(t) >= FTS_MIN_TERM for t in terms):
                 matching: sa.Select[Any] = (
