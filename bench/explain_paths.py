@@ -43,9 +43,9 @@ def _record(engine: Any, fn: Callable[[], object]) -> tuple[float, list[tuple[st
 
 
 def main(n: int) -> None:
-    from briefcast.store import read_models as queries
     from briefcast.delivery import outbox
     from briefcast.metrics import database_gauges
+    from briefcast.store import read_models as queries
 
     with database("postgres", Path("/tmp")) as url:
         store, issue_id = prepare(url, n)

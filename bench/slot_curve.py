@@ -51,8 +51,8 @@ def prepare(url: str, n: int) -> tuple[Any, int]:
 
 
 def _dashboard(store: Any) -> None:
-    from briefcast.store import read_models as queries
     from briefcast.metrics import database_gauges
+    from briefcast.store import read_models as queries
 
     queries.delivery_counts(store)
     queries.deliveries(store, limit=200)
