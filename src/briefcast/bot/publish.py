@@ -202,7 +202,7 @@ class PublishFlow:
         if not outcome.ok or outcome.issue_id is None:
             log.warning("storing the upload %s failed: %s", upload.name, outcome.reason)
             return UploadResult(_notice(t(lang, "internal_error")))
-        stored = self.store.get_issue(outcome.issue_id)
+        stored = await asyncio.to_thread(self.store.get_issue, outcome.issue_id)
         if outcome.status == "duplicate" and stored is not None and stored.status == "published":
             return UploadResult(
                 _notice(t(lang, "upload_duplicate", id=stored.id, title=stored.title)), issue_id=stored.id
@@ -297,13 +297,13 @@ class PublishFlow:
         lang = self.language(request)
         if not self.is_operator(request.user_id):
             return Reply(notice=t(lang, "upload_not_operator_action"))
-        issue = self.store.get_issue(int(value)) if value.isdigit() else None
+        issue = await asyncio.to_thread(self.store.get_issue, int(value)) if value.isdigit() else None
         if issue is None or action not in ACTIONS:
             return Reply(notice=t(lang, "upload_gone"))
         if issue.status == "published":
             return self._result(t(lang, "upload_already_published", id=issue.id, title=issue.title))
         if action == ACTION_DISCARD:
-            discarded = self._discard(issue)
+            discarded = await asyncio.to_thread(self._discard, issue)
             log.info(
                 "%s operator %s discarded draft %s (%s)", self.platform, request.user_id, issue.id, discarded
             )
