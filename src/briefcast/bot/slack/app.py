@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -411,7 +412,8 @@ class SlackBot:
             language_code=await self._locale(client, inviter),
             chat_title=f"#{info.get('name')}" if info and info.get("name") else "",
         )
-        self.store.upsert_chat(request.chat, kind="slack_channel", title=str((info or {}).get("name") or ""))
+        title = str((info or {}).get("name") or "")
+        await asyncio.to_thread(self.store.upsert_chat, request.chat, kind="slack_channel", title=title)
         await post(client, channel, reply_payloads(workspace.commands.welcome(request)))
 
     async def on_home_opened(

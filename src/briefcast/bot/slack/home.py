@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Any
@@ -51,7 +52,7 @@ class HomeTab:
         self, client: AsyncWebClient, team_id: str, user_id: str, lang: Lang
     ) -> list[dict[str, Any]]:
         """The Home tab blocks (at most 100): overview of the latest issue, then subscriptions."""
-        issue = self.store.latest_issue()
+        issue = await asyncio.to_thread(self.store.latest_issue)
         first = (
             replace(
                 compose.overview_document(issue.briefing, lang),
@@ -73,7 +74,8 @@ class HomeTab:
         items: list[ListItem] = []
         for channel in await _user_channels(client, user_id):
             cid = str(channel.get("id") or "")
-            subs = [s for s in self.store.subscriptions_for_chat(PLATFORM, cid, team_id) if s.active]
+            found = await asyncio.to_thread(self.store.subscriptions_for_chat, PLATFORM, cid, team_id)
+            subs = [s for s in found if s.active]
             label = _home_text(lang, "home_dm") if channel.get("is_im") else f"#{channel.get('name') or cid}"
             items.extend(self._sub_item(s, label, lang) for s in subs)
         title = _home_text(lang, "home_subs_title")

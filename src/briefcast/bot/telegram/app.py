@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -319,11 +320,14 @@ class TelegramBot:
             reason = (
                 "blocked" if chat.type == ChatType.PRIVATE else ("kicked" if status == "kicked" else "left")
             )
-            n = self.store.deactivate_chat(PLATFORM, str(chat.id), reason)
+            n = await asyncio.to_thread(self.store.deactivate_chat, PLATFORM, str(chat.id), reason)
             log.info("telegram chat %s: bot %s, %d subscriptions deactivated", chat.id, reason, n)
         else:
-            self.store.upsert_chat(
-                ChatRef(PLATFORM, str(chat.id)), kind=str(chat.type), title=chat.title or chat.username or ""
+            await asyncio.to_thread(
+                self.store.upsert_chat,
+                ChatRef(PLATFORM, str(chat.id)),
+                kind=str(chat.type),
+                title=chat.title or chat.username or "",
             )
             if joined_group(change.old_chat_member, member) and chat.type in (
                 ChatType.GROUP,
@@ -360,7 +364,7 @@ class TelegramBot:
             old, new = message.migrate_from_chat_id, message.chat.id
         else:
             return
-        n = self.store.migrate_chat(PLATFORM, str(old), str(new))
+        n = await asyncio.to_thread(self.store.migrate_chat, PLATFORM, str(old), str(new))
         if n:
             log.info("telegram chat %s migrated to %s (%d subscriptions)", old, new, n)
 
@@ -374,7 +378,7 @@ class TelegramBot:
         chat = update.effective_chat if isinstance(update, Update) else None
         if isinstance(error, Forbidden) and chat is not None:
             reason = "blocked" if chat.type == ChatType.PRIVATE else "kicked"
-            n = self.store.deactivate_chat(PLATFORM, str(chat.id), reason)
+            n = await asyncio.to_thread(self.store.deactivate_chat, PLATFORM, str(chat.id), reason)
             log.info("telegram chat %s answered 403 (%s); %d subscriptions deactivated", chat.id, error, n)
             return
         log.error("telegram update %s failed", getattr(update, "update_id", "?"), exc_info=error)
