@@ -14,21 +14,12 @@ from briefcast.cli.base import app, context_of, db_app, fail, friendly
 @friendly
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the database schema to the latest revision (safe to repeat)."""
-    from briefcast.store.db import current_revision
+    from briefcast.store.db import current_revision, redacted_url
 
     state = context_of(ctx)
     store = state.open_store()
     url = state.db_url or state.settings.database_url
-    typer.echo(f"database {_safe_url(url)} is at revision {current_revision(store.engine)}")
-
-
-def _safe_url(url: str) -> str:
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<invalid url>"
+    typer.echo(f"database {redacted_url(url)} is at revision {current_revision(store.engine)}")
 
 
 @app.command()
