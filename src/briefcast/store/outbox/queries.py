@@ -32,7 +32,8 @@ from briefcast.store.schema import (
 from briefcast.store.tables import as_utc, utc
 
 
-def _record(r: Any) -> DeliveryRecord:
+def delivery_record(r: Any) -> DeliveryRecord:
+    """A ``delivery`` row (Core or ORM) as a :class:`DeliveryRecord`."""
     return DeliveryRecord(
         id=int(r.id), issue_id=int(r.issue_id), status=str(r.status),
         subscription_id=None if r.subscription_id is None else int(r.subscription_id),
@@ -68,7 +69,7 @@ def list_deliveries(
     if limit:
         q = q.limit(limit)
     with engine.connect() as conn:
-        return [_record(r) for r in conn.execute(q)]
+        return [delivery_record(r) for r in conn.execute(q)]
 
 
 def count_for(engine: Engine, issue_id: int, subscription_ids: Sequence[int]) -> int:
