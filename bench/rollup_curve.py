@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from bench import issues
 from bench.common import add_chats, database, ingest, open_store
 from bench.fanout import private_chats
-from briefcast.delivery import outbox
+from briefcast.store import outbox
 from briefcast.store.tables import IssueRow
 
 SLOT = datetime(2026, 12, 14, 0, 0, tzinfo=UTC)  # a Monday

@@ -242,8 +242,8 @@ class _client:
 
 def check_delivery(settings: Settings) -> CheckResult:
     """The delivery workers on this database: alive (heartbeat), dead, or paused on a token fault."""
-    from briefcast.delivery import liveness
     from briefcast.store import db
+    from briefcast.store.outbox import liveness
 
     try:
         engine = db.create_engine(settings.database_url)

@@ -18,7 +18,7 @@ file and send what this module returns):
 3. :meth:`PublishFlow.act` — the button press.
 
 What the two publish buttons mean. The scheduler's minute tick
-(:func:`briefcast.delivery.outbox.enqueue_due`) already delivers the latest
+(:func:`briefcast.store.outbox.enqueue_due`) already delivers the latest
 published issue to *on-publish* subscriptions, hook or no hook, so "publish
 without the on-publish push" would only delay those subscribers by up to a
 minute — not a choice worth a button. The distinction made instead is about
@@ -30,7 +30,7 @@ minute — not a choice worth a button. The distinction made instead is about
   subscriptions at once, scheduled ones at their next delivery time.
 * **Publish now** (``pub``) = the same, and then every active subscription with
   a sector in the issue that has no delivery of it yet is enqueued at once
-  (:func:`briefcast.delivery.outbox.enqueue_now`, what ``briefcast push`` does),
+  (:func:`briefcast.store.outbox.enqueue_now`, what ``briefcast push`` does),
   whatever its schedule. The delivery engine picks the rows up at its next poll.
   Like an operator push, this reaches subscribers who received an earlier
   revision of the same issue again (the summary says so for revisions).
@@ -323,7 +323,7 @@ class PublishFlow:
         Returns how many subscriptions will receive it (delivery rows inserted now,
         plus those the on-publish hook already enqueued).
         """
-        from briefcast.delivery import outbox  # the delivery package is only needed on this path
+        from briefcast.store import outbox  # the outbox is only needed on this path
 
         received = self.store.catalogue.received
 

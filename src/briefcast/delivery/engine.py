@@ -44,12 +44,13 @@ from typing import Any, Protocol
 
 from briefcast.archive.urls import issue_url
 from briefcast.config import Settings
-from briefcast.delivery import corrections, liveness, outbox, senders
+from briefcast.delivery import corrections
 from briefcast.delivery.errors import FailureKind, SendError
-from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
 from briefcast.render.document import Document
 from briefcast.render.options import apply_delivery_options
+from briefcast.store import outbox
+from briefcast.store.outbox import Action, Claimed, Outcome, liveness, senders
 from briefcast.store.records import StoredIssue
 
 log = logging.getLogger(__name__)
@@ -554,7 +555,7 @@ class DeliveryEngine:
             return None
         from zoneinfo import ZoneInfo
 
-        from briefcast.delivery.slots import quiet_until
+        from briefcast.slots import quiet_until
 
         tz = ZoneInfo(row.timezone or self.settings.default_timezone)
         until = quiet_until(row.quiet, tz, self.clock())

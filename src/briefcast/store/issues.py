@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from briefcast.briefing.model import Briefing, Section
 from briefcast.briefing.sectors import slugify
+from briefcast.store import schema
 from briefcast.store.base import FTS_MIN_TERM, MAX_ID, StoreBase, _id, is_id
 from briefcast.store.records import (
     IngestResult,
@@ -395,7 +396,7 @@ def _section_row(issue_id: int, position: int, section: Section) -> SectionRow:
     )
 
 
-_ISSUE = IssueRow.__table__  # type: ignore[attr-defined]
+_ISSUE = schema.issues
 # An issue's day: the date it states, else the day it was published (or stored, for a draft). An
 # undated issue published today is newer than one dated last week; "NULLS LAST" on the stated date
 # alone kept every undated issue behind every dated one, so it could never become the latest.

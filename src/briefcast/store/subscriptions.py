@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from briefcast.slots import ALL_DAYS
 from briefcast.store.base import StoreBase, _chat_record, _id, _table, is_id
 from briefcast.store.errors import InvalidDays, UnknownSector
+from briefcast.store.outbox.queries import delivery_record
 from briefcast.store.records import (
     ChatRecord,
     ChatRef,
@@ -22,10 +24,8 @@ from briefcast.store.tables import (
     IssueRow,
     SubscriptionRow,
     now,
-    utc,
 )
 from briefcast.store.validate import (
-    ALL_DAYS,
     WEEKLY_DEFAULT_DAYS,
     parse_days,
     parse_mode,
@@ -410,7 +410,7 @@ class SubscriptionStore(StoreBase):
                     DeliveryRow.identity == identity, DeliveryRow.subscription_id == subscription_id
                 )
             ).one()
-            return _delivery_record(row)
+            return delivery_record(row)
 
     def list_deliveries(self, status: str | None = None, issue_id: int | None = None) -> list[DeliveryRecord]:
         with self._read() as s:
@@ -419,7 +419,7 @@ class SubscriptionStore(StoreBase):
                 stmt = stmt.where(DeliveryRow.status == status)
             if issue_id is not None:
                 stmt = stmt.where(DeliveryRow.issue_id == issue_id)
-            return [_delivery_record(r) for r in s.exec(stmt).all()]
+            return [delivery_record(r) for r in s.exec(stmt).all()]
 
 
 def _sub_record(sub: SubscriptionRow, chat: ChatRow) -> SubscriptionRecord:
@@ -460,29 +460,3 @@ def _copy_schedule(src: SubscriptionRow, dst: SubscriptionRow) -> None:
     dst.sectors = list(src.sectors)
     dst.time, dst.timezone, dst.mode, dst.variant = src.time, src.timezone, src.mode, src.variant
     dst.silent, dst.previews, dst.quiet, dst.days = src.silent, src.previews, src.quiet, src.days
-
-
-def _delivery_record(row: DeliveryRow) -> DeliveryRecord:
-    created, updated = utc(row.created_at), utc(row.updated_at)
-    assert created is not None and updated is not None
-    return DeliveryRecord(
-        id=_id(row),
-        issue_id=row.issue_id,
-        subscription_id=row.subscription_id,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=utc(row.next_attempt_at),
-        lease_owner=row.lease_owner,
-        lease_until=utc(row.lease_until),
-        parts_total=row.parts_total,
-        parts_sent=row.parts_sent,
-        message_ids=tuple(str(m) for m in row.message_ids),
-        last_error=row.last_error,
-        created_at=created,
-        updated_at=updated,
-        sent_at=utc(row.sent_at),
-        kind=row.kind or "digest",
-        watcher_id=row.watcher_id,
-        corrects_id=row.corrects_id,
-        detail=tuple(str(x) for x in (row.detail or ())),
-    )
