@@ -36,8 +36,7 @@ import sqlalchemy as sa
 
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
-from briefcast.delivery import outbox
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.store.tables import ChatRow, SubscriptionRow
 from briefcast.testing.postgres import postgres_problem
 

@@ -43,9 +43,9 @@ def _record(engine: Any, fn: Callable[[], object]) -> tuple[float, list[tuple[st
 
 
 def main(n: int) -> None:
-    from briefcast.store import read_models as queries
-    from briefcast.delivery import outbox
     from briefcast.metrics import database_gauges
+    from briefcast.store import outbox, schema
+    from briefcast.store import read_models as queries
 
     with database("postgres", Path("/tmp")) as url:
         store, issue_id = prepare(url, n)
@@ -54,7 +54,7 @@ def main(n: int) -> None:
         outbox.enqueue_due(eng, now=SLOT + timedelta(seconds=1), grace=GRACE)
         print(f"# {n:,} subscriptions; enqueue_due {time.perf_counter() - t0:.1f} s\n")
         # a few failures, for retry-failed and the dashboard's failure reasons
-        d = outbox.D
+        d = schema.deliveries
         with eng.begin() as conn:
             conn.execute(sa.update(d).where(d.c.id <= 50).values(status="failed", last_error="Forbidden"))
         half, later, lease = n // 2, SLOT + timedelta(seconds=2), timedelta(seconds=60)
@@ -93,7 +93,7 @@ def main(n: int) -> None:
                 raw = eng.raw_connection()
                 try:
                     cur = raw.cursor()
-                    for setting in settings:  # the function's own planner settings (outbox._index_order)
+                    for setting in settings:  # the function's planner settings (outbox.common.index_order)
                         cur.execute(setting)
                     cur.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement, params)
                     plan = [r[0] for r in cur.fetchall()]

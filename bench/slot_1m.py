@@ -46,7 +46,7 @@ from bench.common import (
     start_worker,
 )
 from bench.fanout import private_chats
-from briefcast.delivery import outbox
+from briefcast.store import outbox
 from briefcast.store.tables import DeliveryRow, IssueRow, SubscriptionRow
 
 NAME = "slot_1m"

@@ -3,8 +3,8 @@
 Fresh database as after an import (no ANALYZE), one published issue, N Telegram chats each with one
 scheduled subscription at the same ``HH:MM`` UTC; then, on the slot minute:
 
-* ``enqueue_s``   — :func:`briefcast.delivery.outbox.enqueue_due` (every row, all batches);
-* ``claim_ms``    — one :func:`briefcast.delivery.outbox.claim` of the engine's default batch,
+* ``enqueue_s``   — :func:`briefcast.store.outbox.enqueue_due` (every row, all batches);
+* ``claim_ms``    — one :func:`briefcast.store.outbox.claim` of the engine's default batch,
   taken from the full queue (the first claim of the slot, and one halfway through);
 * ``dashboard_ms``— the dashboard's counts, the newest deliveries page and the ``/metrics`` gauges.
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from bench import issues
 from bench.common import Options, Result, add_chats, database, ingest, open_store
 from bench.fanout import private_chats
-from briefcast.delivery import outbox
+from briefcast.store import outbox
 from briefcast.store.tables import IssueRow
 
 NAME = "slot_cost_curve"
@@ -51,8 +51,8 @@ def prepare(url: str, n: int) -> tuple[Any, int]:
 
 
 def _dashboard(store: Any) -> None:
-    from briefcast.store import read_models as queries
     from briefcast.metrics import database_gauges
+    from briefcast.store import read_models as queries
 
     queries.delivery_counts(store)
     queries.deliveries(store, limit=200)

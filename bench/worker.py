@@ -133,7 +133,7 @@ async def drain(spec: dict[str, Any]) -> dict[str, Any]:
 
 async def _bounded(engine: DeliveryEngine, store: Store, max_seconds: float) -> Any:
     """Run the engine until the outbox is empty or ``max_seconds`` passed (time-bounded measurements)."""
-    from briefcast.delivery import outbox
+    from briefcast.store import outbox
 
     stop = asyncio.Event()
 

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from briefcast.briefing.sectors import default_catalogue
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.ops import plan
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 
 TWIR = Path(__file__).parent / "fixtures" / "corpus" / "twir" / "2025-12-31-this-week-in-rust.md"

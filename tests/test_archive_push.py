@@ -16,13 +16,12 @@ import httpx
 from archive_app import TOKEN, free_port, issue_text, served
 from briefcast.app import assemble
 from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import SlackTransport, TelegramTransport
 from briefcast.emulators.slack import FakeSlack, SlackLimits
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.ingest.service import IngestService
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.store.records import ChatRef
 from briefcast.testing.blockkit import check_slack_payload
 from briefcast.testing.tdlib import check_telegram_payload

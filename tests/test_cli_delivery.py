@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from briefcast.cli import app
-from briefcast.delivery import outbox
 from briefcast.emulators.telegram import DEFAULT_TOKEN, FakeTelegram, TelegramLimits
+from briefcast.store import outbox
 
 
 @pytest.fixture
@@ -74,9 +74,9 @@ def test_push_waits_for_a_dead_workers_sender_lease_then_sends(
 ) -> None:
     """A worker died holding the Telegram sender lease: push stands by until it lapses, then
     delivers itself (nothing is sent while the lease is live, nothing is lost)."""
-    from briefcast.delivery import senders
     from briefcast.metrics import database_gauges
     from briefcast.store import Store
+    from briefcast.store.outbox import senders
 
     assert runner.invoke(app, ["--db", db_url, "ingest", str(sample_md)]).exit_code == 0
     assert runner.invoke(app, ["--db", db_url, "subs", "add", "telegram:42", "energy"]).exit_code == 0

@@ -13,10 +13,10 @@ import pytest
 from briefcast.config import Secret, Settings
 from briefcast.dashboard import dashboard_routes
 from briefcast.dashboard.auth import COOKIE, DashboardAuth, is_loopback
-from briefcast.delivery import outbox
 from briefcast.ingest import IngestService
 from briefcast.ingest.sources import SourceConfig, sync_source
-from briefcast.store import ChatRef, Store
+from briefcast.store import ChatRef, Store, outbox
+from briefcast.store.schema import deliveries
 from briefcast.web import create_app
 
 TOKEN = "dash-token-123"
@@ -59,11 +59,11 @@ async def populated(open_client: httpx.AsyncClient, store: Store, sample_md: Pat
     with store.engine.begin() as conn:
         sub = store.subscriptions_for_chat("telegram", "-1001")[0].id
         conn.execute(
-            outbox.D.update()
-            .where(outbox.D.c.subscription_id == sub)
+            deliveries.update()
+            .where(deliveries.c.subscription_id == sub)
             .values(status="failed", attempts=8, last_error=f"Forbidden: bot was kicked {EVIL}")
         )
-        conn.execute(outbox.D.update().where(outbox.D.c.subscription_id != sub).values(status="sent"))
+        conn.execute(deliveries.update().where(deliveries.c.subscription_id != sub).values(status="sent"))
     sync_source(store, SourceConfig(name="inbox", kind="folder", location="/srv/briefings"))
     return store
 
@@ -155,7 +155,7 @@ async def test_sources_and_overview(open_client: httpx.AsyncClient, populated: S
 async def test_overview_names_the_sending_worker(open_client: httpx.AsyncClient, populated: Store) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from briefcast.delivery import senders
+    from briefcast.store.outbox import senders
 
     now = datetime.now(UTC)
     assert senders.acquire(populated.engine, "telegram", "worker-a1", now=now, ttl=timedelta(minutes=5))
@@ -177,7 +177,7 @@ async def test_a_dead_worker_is_not_shown_as_sending(
 
     import sqlalchemy as sa
 
-    from briefcast.delivery import liveness, senders
+    from briefcast.store.outbox import liveness, senders
     from briefcast.store.tables import WorkerRow
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -1,6 +1,6 @@
 """Crash safety (SIGKILL mid fan-out, restart) and two workers on one PostgreSQL.
 
-The restarted worker finds the killed one's sender lease (briefcast.delivery.senders) and waits
+The restarted worker finds the killed one's sender lease (briefcast.store.outbox.senders) and waits
 for it to lapse (``sender_lease_seconds``, 1 s here) before it sends.
 """
 
@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from crash_worker import add_subscribers_bulk, fast_settings, ingest_sample
 
 WORKER = Path(__file__).with_name("crash_worker.py")

@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.store import Store
+from briefcast.store import DeliveryRecord, Store, outbox
 from crash_worker import SAMPLE, add_subscribers, fast_settings, ingest_sample
 
 
@@ -35,7 +34,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _rows(store: Store) -> dict[int, outbox.DeliveryRecord]:
+def _rows(store: Store) -> dict[int, DeliveryRecord]:
     return {d.subscription_id: d for d in outbox.list_deliveries(store.engine, limit=None)}
 
 

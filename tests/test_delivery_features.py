@@ -21,13 +21,12 @@ from archive_app import CORRECTED, ORIGINAL, issue_text
 from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
-from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, SentMessage
 from briefcast.schedule import Scheduler
-from briefcast.store import Store
+from briefcast.slots import first_slot_at_or_after, parse_hhmm
+from briefcast.store import DeliveryRecord, Store, outbox
 from crash_worker import fast_settings
 from test_telegram_bot import (  # the real PTB bot against the fake Bot API
     OTHER,
@@ -68,7 +67,7 @@ def pushes(fake: FakeTelegram, chat: int, since: int) -> list[SentMessage]:
     return fake.messages_to(chat)[since:]
 
 
-def rows(store: Store, kind: str) -> list[outbox.DeliveryRecord]:
+def rows(store: Store, kind: str) -> list[DeliveryRecord]:
     return [d for d in outbox.list_deliveries(store.engine, limit=None) if d.kind == kind]
 
 
@@ -328,7 +327,7 @@ async def test_operator_sees_alerts_and_edits(
 
 
 def test_quiet_until_crosses_midnight_and_dst() -> None:
-    from briefcast.delivery.slots import quiet_until
+    from briefcast.slots import quiet_until
 
     sh = ZoneInfo("Asia/Shanghai")
     at = lambda d, h, m: datetime(2026, 12, d, h, m, tzinfo=sh)  # noqa: E731

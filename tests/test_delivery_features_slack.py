@@ -15,12 +15,11 @@ import json
 
 from archive_app import CORRECTED, ORIGINAL, issue_text
 from briefcast.briefing.parse import parse_markdown
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
 from briefcast.delivery.transports import SlackTransport
 from briefcast.emulators.slack import SlackMessage
 from briefcast.schedule import Scheduler
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from crash_worker import fast_settings
 from test_slack_app import (  # the real bolt app against the fake Slack
     CHANNEL,

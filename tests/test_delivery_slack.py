@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from briefcast.config import Secret
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import SlackTransport
 from briefcast.emulators.slack import FakeSlack, SlackLimits
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.store.records import ChatRef
 from crash_worker import fast_settings, ingest_sample
 

@@ -115,3 +115,14 @@ async def test_run_checks_and_format(tmp_path: Path) -> None:
 @pytest.mark.parametrize("status", ["ok", "warn", "skip"])
 def test_only_failures_fail(status: str) -> None:
     assert CheckResult("x", status, "").ok  # type: ignore[arg-type]
+
+
+def test_a_database_url_is_shown_without_its_password_even_when_it_does_not_parse() -> None:
+    from briefcast.store.db import redacted_url
+
+    assert redacted_url("postgresql+psycopg://bob:s3cret@db.example:5432/briefcast") == (
+        "postgresql+psycopg://bob:***@db.example:5432/briefcast"
+    )
+    broken = "postgresql://bob:pa@ss:word@db.example:notaport/x"
+    shown = redacted_url(broken)
+    assert "pa@ss" not in shown and "ss:word" not in shown and "db.example" in shown

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from briefcast.delivery import outbox
 from briefcast.emulators.telegram import FakeTelegram
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from crash_worker import add_subscribers_bulk, ingest_sample
 from fault_harness import briefcast_env, run, start
 

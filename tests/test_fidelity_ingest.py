@@ -22,14 +22,13 @@ from typer.testing import CliRunner
 from briefcast.bot.commands import Commands
 from briefcast.cli import app
 from briefcast.config import ConfigError, Secret, Settings, load_settings
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.ingest.api import issue_routes
 from briefcast.ingest.preview import build_preview
 from briefcast.ingest.service import IngestService, read_issue
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.testing.tdlib import check_telegram_payload
 from crash_worker import add_subscribers, fast_settings
 from factories import private

@@ -11,6 +11,7 @@ import pytest
 
 from briefcast import i18n
 from briefcast.i18n import STRINGS, t
+from briefcast.i18n.catalog import merge
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "briefcast"
 
@@ -89,7 +90,19 @@ def test_every_literal_key_at_a_call_site_exists() -> None:
 
 
 def test_the_table_is_core() -> None:
-    source = (SRC / "i18n.py").read_text(encoding="utf-8")
-    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == ["from __future__ import annotations", "from typing import Final, Literal"]
+    files = sorted((SRC / "i18n").rglob("*.py"))
+    assert len(files) > 2
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+        assert imports, path
+        for line in imports:  # the standard typing names and the package's own modules, nothing else
+            assert line.startswith(("from __future__ ", "from typing ", "from briefcast.i18n")), (path, line)
     assert not list(SRC.glob("*/i18n.py"))  # the three old tables are gone
+
+
+def test_a_key_defined_in_two_areas_fails_the_import() -> None:
+    merged = merge({"a": {"zh": "甲", "en": "a"}}, {"b": {"zh": "乙", "en": "b"}})
+    assert list(merged) == ["a", "b"]
+    with pytest.raises(ValueError, match="message key 'a' is defined twice"):
+        merge({"a": {"zh": "甲", "en": "a"}}, {"a": {"zh": "乙", "en": "b"}})

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from briefcast.delivery import liveness, outbox, senders
 from briefcast.delivery.engine import DeliveryEngine
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.store import Store
+from briefcast.store import Store, outbox
+from briefcast.store.outbox import liveness, senders
 from briefcast.store.tables import DeliveryRow, WorkerRow
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 

@@ -10,13 +10,12 @@ import httpx
 import pytest
 
 from briefcast.briefing.parse import parse_markdown
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import Target
 from briefcast.delivery.errors import SendError
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
 from briefcast.metrics import CONTENT_TYPE, InstrumentedTransport, Metrics, metrics_route
-from briefcast.store import ChatRef, Store
+from briefcast.store import ChatRef, Store, outbox, schema
 from briefcast.web import create_app
 
 SAMPLE_LINE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? (-?[0-9.e+]+|\+Inf)$')
@@ -131,8 +130,8 @@ def deliveries(store: Store, sample_md: Path) -> Store:
     slack_sub = store.subscriptions_for_chat("slack", "C1", "T1")[0].id
     with store.engine.begin() as conn:
         conn.execute(
-            outbox.D.update()
-            .where(outbox.D.c.subscription_id == slack_sub)
+            schema.deliveries.update()
+            .where(schema.deliveries.c.subscription_id == slack_sub)
             .values(next_attempt_at=now + timedelta(hours=1))
         )
     return store

@@ -28,13 +28,12 @@ from briefcast.bot.slack import DownloadError, SlackBot, download_file
 from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings, TelegramSettings
-from briefcast.delivery import outbox
 from briefcast.emulators.slack import FakeSlack, block_actions_payload, form_body, sign
 from briefcast.emulators.telegram import FakeTelegram, SentMessage
 from briefcast.ingest import IngestService, recent_events
 from briefcast.ingest.preview import build_preview
 from briefcast.schedule import Scheduler
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.store.records import ChatRef
 from briefcast.testing.blockkit import check_slack_payload
 from briefcast.testing.tdlib import check_telegram_payload

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from archive_app import issue_text
 from briefcast.bot.telegram import TelegramBot
-from briefcast.delivery import outbox
 from briefcast.emulators.telegram import FakeTelegram
-from briefcast.store import Store
+from briefcast.store import Store, outbox
+from briefcast.store.schema import deliveries
 from test_delivery_features import drain, publish, rows
 from test_telegram_bot import (  # the real PTB bot against the fake Bot API
     USER,
@@ -39,8 +39,8 @@ async def test_failed_watch_alert_is_requeued_and_sent(
     await publish(store, issue_text("2026-11-28"))
     with store.engine.begin() as conn:  # as the engine leaves it after its last attempt
         conn.execute(
-            sa.update(outbox.D)
-            .where(outbox.D.c.kind == "watch")
+            sa.update(deliveries)
+            .where(deliveries.c.kind == "watch")
             .values(status="failed", last_error="gave up")
         )
     [row] = rows(store, "watch")
@@ -59,6 +59,6 @@ async def test_watch_alert_of_an_inactive_chat_stays_failed(
     await ask(fake, msg(fake, None, "/watch 钠电池"), USER, n=2)
     await publish(store, issue_text("2026-11-28"))
     with store.engine.begin() as conn:
-        conn.execute(sa.update(outbox.D).where(outbox.D.c.kind == "watch").values(status="failed"))
+        conn.execute(sa.update(deliveries).where(deliveries.c.kind == "watch").values(status="failed"))
     store.deactivate_chat("telegram", str(USER), "blocked")
     assert outbox.retry_failed(store.engine, now=datetime.now(UTC)) == 0

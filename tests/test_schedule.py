@@ -7,19 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
-from briefcast.delivery.slots import (
+from briefcast.delivery.transports import TelegramTransport
+from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
+from briefcast.schedule import Scheduler
+from briefcast.slots import (
     decide_slot,
     first_slot_at_or_after,
     last_slot_at_or_before,
     next_slot_after,
     slot_instant,
 )
-from briefcast.delivery.transports import TelegramTransport
-from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.schedule import Scheduler
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from crash_worker import add_subscribers, fast_settings, ingest_sample
 
 NY = ZoneInfo("America/New_York")

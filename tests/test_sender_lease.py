@@ -1,7 +1,7 @@
 """One sender per platform: workers on one database share the bot's flood budget by taking turns.
 
 Two engines pacing Telegram's 30 msg/s each would send 60/s. The sender lease
-(briefcast.delivery.senders) lets one send while the others stand by, hands over at once on a
+(briefcast.store.outbox.senders) lets one send while the others stand by, hands over at once on a
 clean stop and after ``sender_lease_seconds`` when the holder dies. SQLite and PostgreSQL.
 """
 
@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from briefcast.delivery import outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram, TelegramLimits
-from briefcast.store import Store
+from briefcast.store import Store, outbox
+from briefcast.store.outbox import senders
 from briefcast.store.records import ChatRef
 from crash_worker import SAMPLE, add_subscribers, fast_settings, ingest_sample
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
-import briefcast.bot.slack as slack_module
+import briefcast.bot.slack.app as slack_module
 from briefcast.bot.slack import BOT_SCOPES, SlackBot, split_command
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Secret, Settings, SlackSettings

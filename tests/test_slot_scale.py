@@ -22,8 +22,7 @@ import sqlalchemy as sa
 
 from briefcast.briefing.parse import parse_html, parse_markdown
 from briefcast.config import Settings
-from briefcast.delivery import outbox
-from briefcast.store import Store
+from briefcast.store import Store, outbox
 from briefcast.store.tables import ChatRow, DeliveryRow, SubscriptionRow
 from crash_worker import add_subscribers, ingest_sample
 

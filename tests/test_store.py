@@ -330,6 +330,20 @@ def test_set_schedule(store: Store) -> None:
     assert (kept.time, kept.timezone) == ("21:15", "America/New_York")
 
 
+def test_a_new_time_makes_on_publish_scheduled_and_keeps_weekly_weekly(store: Store) -> None:
+    store.subscribe(TG, ["ai"], mode="publish")
+    moved = store.set_schedule(TG, time="07:30")
+    assert moved is not None and (moved.mode, moved.time) == ("scheduled", "07:30")
+    zone_only = store.set_schedule(TG, timezone="Europe/Berlin")
+    assert zone_only is not None and zone_only.mode == "scheduled"
+    store.subscribe(TG, ["ai"], mode="weekly")
+    weekly = store.set_schedule(TG, time="18:00")
+    assert weekly is not None and (weekly.mode, weekly.time) == ("weekly", "18:00")
+    store.set_schedule(TG, mode="publish")
+    tz = store.set_schedule(TG, timezone="Asia/Tokyo")  # no time: the mode is left alone
+    assert tz is not None and tz.mode == "publish"
+
+
 def test_deactivate_chat_and_come_back(store: Store) -> None:
     store.subscribe(TG, ["ai"])
     store.subscribe(ChatRef("telegram", "-1001", "3"), ["energy"])

@@ -26,14 +26,13 @@ from archive_app import issue_text
 from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
 from briefcast.config import Settings
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
-from briefcast.delivery.slots import decide_slot, first_slot_at_or_after, last_slot_at_or_before
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram
 from briefcast.i18n import days_text
 from briefcast.schedule import Scheduler
-from briefcast.store import ChatRef, Store
+from briefcast.slots import decide_slot, first_slot_at_or_after, last_slot_at_or_before
+from briefcast.store import ChatRef, Store, outbox
 from briefcast.store.errors import InvalidDays
 from briefcast.store.tables import IssueRow
 from briefcast.store.validate import days_key, parse_days

@@ -23,15 +23,15 @@ import sqlalchemy as sa
 from archive_app import issue_text
 from briefcast.bot.telegram import TelegramBot
 from briefcast.briefing.parse import parse_markdown
-from briefcast.delivery import outbox
 from briefcast.delivery.engine import DeliveryEngine
-from briefcast.delivery.slots import decide_rollup
 from briefcast.delivery.transports import TelegramTransport
 from briefcast.emulators.telegram import FakeTelegram
 from briefcast.render.compose import rollup_document
 from briefcast.render.slack import render as render_slack
 from briefcast.schedule import Scheduler
-from briefcast.store import ChatRef, Store
+from briefcast.slots import decide_rollup
+from briefcast.store import ChatRef, Store, outbox
+from briefcast.store.schema import deliveries
 from briefcast.store.tables import IssueRow
 from briefcast.testing.blockkit import check_slack_payload
 from crash_worker import add_subscribers, fast_settings
@@ -117,7 +117,7 @@ def test_one_rollup_per_slot_listing_the_week_once(store: Store) -> None:
     assert (row.kind, row.subscription_id, row.issue_id, row.status) == ("rollup", sub, sat, "pending")
     with store.engine.connect() as conn:
         detail, identity = conn.execute(
-            sa.select(outbox.D.c.detail, outbox.D.c.identity).where(outbox.D.c.id == row.id)
+            sa.select(deliveries.c.detail, deliveries.c.identity).where(deliveries.c.id == row.id)
         ).one()
     assert detail == [str(tue), str(thu2), str(sat)] and str(before) not in detail
     assert identity == "rollup:2026-12-14T01:00Z"

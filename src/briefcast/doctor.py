@@ -107,7 +107,7 @@ def check_database(settings: Settings) -> CheckResult:
 
     from briefcast.store import db
 
-    safe = _safe_url(settings.database_url)
+    safe = db.redacted_url(settings.database_url)
     try:
         engine = db.create_engine(settings.database_url)
     except Exception as e:  # bad URL, missing driver
@@ -141,16 +141,6 @@ def _head_revision() -> str | None:
         return ScriptDirectory.from_config(alembic_config()).get_current_head()
     except Exception:  # advisory only: the connection itself already succeeded
         return None
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@", 1)[-1]
 
 
 def _first_line(e: BaseException) -> str:
@@ -252,8 +242,8 @@ class _client:
 
 def check_delivery(settings: Settings) -> CheckResult:
     """The delivery workers on this database: alive (heartbeat), dead, or paused on a token fault."""
-    from briefcast.delivery import liveness
     from briefcast.store import db
+    from briefcast.store.outbox import liveness
 
     try:
         engine = db.create_engine(settings.database_url)

@@ -139,7 +139,7 @@ def database_gauges(
     by_status = {(p, st): n for p, per in counts.items() for st, n in per.items()}
     queue = read_models.queue_counts(store, now=moment)
     due, waiting, subs = queue.due, queue.pending, queue.active_subscriptions
-    from briefcast.delivery import liveness, senders
+    from briefcast.store.outbox import liveness, senders
 
     try:
         workers = liveness.workers(store.engine)

@@ -1,7 +1,7 @@
 """When digests go out: subscription slots in local time, grace after downtime, on-publish mode.
 
 Design: one APScheduler job ticks at second 0 of every minute and asks the *database* which
-slots are due (:func:`briefcast.delivery.outbox.enqueue_due`). We deliberately do not create a
+slots are due (:func:`briefcast.store.outbox.enqueue_due`). We deliberately do not create a
 job per subscription or per (time, timezone):
 
 * APScheduler 3 cannot share a job store between processes, but the database can: every
@@ -14,7 +14,7 @@ job per subscription or per (time, timezone):
 * the work per tick is proportional to the number of *distinct* (time, timezone) pairs that
   still lack the latest issue, not to the number of subscribers.
 
-The slot maths (DST rules included) is :mod:`briefcast.delivery.slots`; this module only
+The slot maths (DST rules included) is :mod:`briefcast.slots`; this module only
 drives it from APScheduler.
 """
 
@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from briefcast.config import Settings
-from briefcast.delivery import outbox
-from briefcast.delivery.slots import Clock, utcnow
 from briefcast.jobs import Jobs
+from briefcast.slots import Clock, utcnow
+from briefcast.store import outbox
 
 if TYPE_CHECKING:
     from briefcast.store import Store
@@ -119,7 +119,7 @@ class Scheduler:
 
     def _corrections(self, issue_id: int, now: datetime) -> int:
         """(thread) Queue the in-place corrections of a revision (briefcast.delivery.corrections)."""
-        from briefcast.delivery.corrections import enqueue_corrections
+        from briefcast.store.outbox.corrections import enqueue_corrections
 
         try:
             return enqueue_corrections(self.store.engine, issue_id, now=now)

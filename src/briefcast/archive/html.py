@@ -27,6 +27,7 @@ from briefcast.briefing.model import (
     Section,
     Table,
 )
+from briefcast.render.document import link_runs
 from briefcast.render.preview import safe_url
 
 # Outermost first: <a><strong><em>…</em></strong></a>; code innermost, as in the platform renderers.
@@ -64,20 +65,13 @@ def _run_html(run: Run) -> str:
 def inline_html(runs: Inline) -> Markup:
     """Runs as HTML; adjacent runs with one (safe) URL share one ``<a>``."""
     out: list[str] = []
-    i = 0
-    while i < len(runs):
-        url = link_target(runs[i].url)
-        if url is None:
-            out.append(_run_html(runs[i]))
-            i += 1
-            continue
-        j = i
-        while j < len(runs) and link_target(runs[j].url) == url:
-            j += 1
+    for url, i, j in link_runs(runs, lambda r: link_target(r.url)):
         inner = "".join(_run_html(r) for r in runs[i:j])
+        if url is None:
+            out.append(inner)
+            continue
         css = ' class="image"' if all(r.image for r in runs[i:j]) else ""
         out.append(f'<a href="{escape(url)}" rel="{LINK_REL}"{css}>{inner}</a>')
-        i = j
     return Markup("".join(out))
 
 

@@ -18,7 +18,7 @@ file and send what this module returns):
 3. :meth:`PublishFlow.act` — the button press.
 
 What the two publish buttons mean. The scheduler's minute tick
-(:func:`briefcast.delivery.outbox.enqueue_due`) already delivers the latest
+(:func:`briefcast.store.outbox.enqueue_due`) already delivers the latest
 published issue to *on-publish* subscriptions, hook or no hook, so "publish
 without the on-publish push" would only delay those subscribers by up to a
 minute — not a choice worth a button. The distinction made instead is about
@@ -30,7 +30,7 @@ minute — not a choice worth a button. The distinction made instead is about
   subscriptions at once, scheduled ones at their next delivery time.
 * **Publish now** (``pub``) = the same, and then every active subscription with
   a sector in the issue that has no delivery of it yet is enqueued at once
-  (:func:`briefcast.delivery.outbox.enqueue_now`, what ``briefcast push`` does),
+  (:func:`briefcast.store.outbox.enqueue_now`, what ``briefcast push`` does),
   whatever its schedule. The delivery engine picks the rows up at its next poll.
   Like an operator push, this reaches subscribers who received an earlier
   revision of the same issue again (the summary says so for revisions).
@@ -202,7 +202,7 @@ class PublishFlow:
         if not outcome.ok or outcome.issue_id is None:
             log.warning("storing the upload %s failed: %s", upload.name, outcome.reason)
             return UploadResult(_notice(t(lang, "internal_error")))
-        stored = self.store.get_issue(outcome.issue_id)
+        stored = await asyncio.to_thread(self.store.get_issue, outcome.issue_id)
         if outcome.status == "duplicate" and stored is not None and stored.status == "published":
             return UploadResult(
                 _notice(t(lang, "upload_duplicate", id=stored.id, title=stored.title)), issue_id=stored.id
@@ -297,13 +297,13 @@ class PublishFlow:
         lang = self.language(request)
         if not self.is_operator(request.user_id):
             return Reply(notice=t(lang, "upload_not_operator_action"))
-        issue = self.store.get_issue(int(value)) if value.isdigit() else None
+        issue = await asyncio.to_thread(self.store.get_issue, int(value)) if value.isdigit() else None
         if issue is None or action not in ACTIONS:
             return Reply(notice=t(lang, "upload_gone"))
         if issue.status == "published":
             return self._result(t(lang, "upload_already_published", id=issue.id, title=issue.title))
         if action == ACTION_DISCARD:
-            discarded = self._discard(issue)
+            discarded = await asyncio.to_thread(self._discard, issue)
             log.info(
                 "%s operator %s discarded draft %s (%s)", self.platform, request.user_id, issue.id, discarded
             )
@@ -323,7 +323,7 @@ class PublishFlow:
         Returns how many subscriptions will receive it (delivery rows inserted now,
         plus those the on-publish hook already enqueued).
         """
-        from briefcast.delivery import outbox  # the delivery package is only needed on this path
+        from briefcast.store import outbox  # the outbox is only needed on this path
 
         received = self.store.catalogue.received
 

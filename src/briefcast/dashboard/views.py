@@ -26,11 +26,11 @@ from starlette.staticfiles import StaticFiles
 from briefcast.archive.urls import prefix as archive_prefix
 from briefcast.config import Settings
 from briefcast.dashboard.auth import COOKIE, COOKIE_MAX_AGE, DashboardAuth
-from briefcast.delivery import liveness, senders
 from briefcast.i18n import counted, days_text
 from briefcast.store import Store
 from briefcast.store import read_models as queries
-from briefcast.store.store import is_id
+from briefcast.store.base import is_id
+from briefcast.store.outbox import liveness, senders
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Delivery engine: outbox rows claimed by workers, rate limits, retries, transports."""
+"""Delivery: the engine sending what store.outbox queued; rate limits, retries, transports."""

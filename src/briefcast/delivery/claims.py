@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from briefcast.config import Settings
-from briefcast.delivery import liveness, outbox
 from briefcast.delivery.lanes import Item, Target
-from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.outcomes import final, quiet
 from briefcast.delivery.ratelimit import ChatLimit
 from briefcast.delivery.rendering import Renders, nothing_to_send
 from briefcast.delivery.tokens import TokenFaults
+from briefcast.store import outbox
+from briefcast.store.outbox import Action, Claimed, Outcome, liveness
 
 log = logging.getLogger(__name__)
 

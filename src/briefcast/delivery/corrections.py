@@ -1,8 +1,8 @@
 """Corrections in place: a revision of an issue already delivered edits the messages sent.
 
 When a revision of an issue is published, every subscription that was sent an earlier revision
-gets one ``correction`` row in the outbox (:func:`enqueue_corrections`) instead of a second
-copy: ``corrects_id`` points at the original digest delivery, whose ``message_ids`` are the
+gets one ``correction`` row in the outbox (:mod:`briefcast.store.outbox.corrections`) instead of
+a second copy: ``corrects_id`` points at the original digest delivery, whose ``message_ids`` are the
 messages to edit. The engine claims, rate-limits, retries and records it like any delivery;
 this module decides what each part does (:func:`plan`, :func:`apply_part`):
 
@@ -21,18 +21,12 @@ Corrections never chain: a third revision edits the original messages again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Protocol
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from briefcast.briefing.model import Paragraph, Run
 from briefcast.i18n import t
 from briefcast.render.document import Button, Document
-from briefcast.store.db import writer
 from briefcast.store.records import StoredIssue
-from briefcast.store.tables import as_utc
 
 # Private keys of a correction step (never sent to a platform).
 EDIT = "_edit"  # the message id this part edits
@@ -131,122 +125,6 @@ def notice_document(
     return Document(title=t(lang, "corrected_title"), blocks=blocks, buttons=buttons)
 
 
-# ----------------------------------------------------------------------------------- enqueue
-
-
-def enqueue_corrections(engine: Engine, issue_id: int, *, now: datetime) -> int:
-    """For a published revision ``issue_id``: one ``correction`` row per subscription that was sent
-    (fully or in part) an earlier revision of the same issue. Idempotent; returns rows inserted.
-
-    A subscription whose earlier delivery is still queued or being sent is not corrected yet (the
-    scheduler's minute tick runs this again for the latest issue, and corrects it once that
-    delivery is finished); one that was skipped or failed before any part went out has nothing
-    to correct.
-    """
-    from briefcast.delivery.outbox import D, I, S
-
-    now = as_utc(now)
-    with writer(engine).begin() as conn:
-        issue = conn.execute(
-            sa.select(I.c.id, I.c.identity, I.c.revision).where(I.c.id == issue_id, I.c.status == "published")
-        ).first()
-        if issue is None or int(issue.revision) <= 1:
-            return 0
-        earlier = sa.select(I.c.id).where(I.c.identity == issue.identity, I.c.id != issue_id)
-        mine = D.alias("mine")
-        has_row = (
-            sa.select(sa.literal(1))
-            .where(mine.c.issue_id == issue_id, mine.c.subscription_id == D.c.subscription_id)
-            .exists()
-        )
-        # the original digest of each subscription: the first one that sent a part
-        originals = conn.execute(
-            sa.select(D.c.subscription_id, sa.func.min(D.c.id).label("original"))
-            .where(
-                D.c.issue_id.in_(earlier),
-                D.c.kind == "digest",
-                D.c.parts_sent > 0,
-                # finished (sent, or failed part-way): one still being sent is corrected by a later
-                # scheduler tick, once it is done
-                D.c.status.in_(["sent", "failed"]),
-                D.c.subscription_id.is_not(None),
-                ~has_row,
-            )
-            .group_by(D.c.subscription_id)
-        ).all()
-        if not originals:
-            return 0
-        from briefcast.delivery.outbox import C
-
-        active = {
-            int(r.id): str(r.platform)
-            for r in conn.execute(
-                sa.select(S.c.id, C.c.platform)
-                .join(C, C.c.id == S.c.chat_id)
-                .where(S.c.id.in_([int(o.subscription_id) for o in originals]), S.c.active.is_(True))
-            )
-        }
-        # A correction is a row of its own next to the digest it edits: its identity is the
-        # issue's marked with this revision's id, so the one-delivery-per-identity constraint
-        # (revision 0008) keeps holding for digests while every revision can correct once.
-        marked = correction_identity(str(issue.identity), issue_id)
-        rows = [
-            {
-                "issue_id": issue_id,
-                "subscription_id": int(o.subscription_id),
-                "kind": "correction",
-                "identity": marked,
-                "platform": active[int(o.subscription_id)],
-                "corrects_id": int(o.original),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "lease_owner": "",
-                "parts_total": 0,
-                "parts_sent": 0,
-                "message_ids": [],
-                "detail": [],
-                "last_error": "",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for o in originals
-            if int(o.subscription_id) in active
-        ]
-        if not rows:
-            return 0
-        ins = (
-            _insert(conn).values(rows).on_conflict_do_nothing(index_elements=["issue_id", "subscription_id"])
-        )
-        inserted = len(conn.execute(ins.returning(D.c.id)).all())
-        # the subscriptions have this revision now: the slot path must not send it as a new copy
-        conn.execute(
-            sa.update(S)
-            .where(S.c.id.in_([r["subscription_id"] for r in rows]))
-            .where(sa.or_(S.c.last_issue_id.is_(None), S.c.last_issue_id < issue_id))
-            .values(last_issue_id=issue_id, updated_at=now)
-        )
-    return inserted
-
-
-def correction_identity(identity: str, issue_id: int) -> str:
-    """``identity#<revision's issue id>`` within the column's 200 characters."""
-    suffix = f"#{issue_id}"
-    return identity[: 200 - len(suffix)] + suffix
-
-
-def _insert(conn: sa.Connection) -> Any:
-    from briefcast.delivery.outbox import D
-
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(D)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(D)
-
-
 __all__ = [
     "EDITED",
     "NOTICE_SENT",
@@ -254,7 +132,6 @@ __all__ = [
     "UNEDITABLE",
     "EditImpossible",
     "apply_part",
-    "enqueue_corrections",
     "notice_document",
     "plan",
 ]

@@ -40,16 +40,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from briefcast.config import Settings
-from briefcast.delivery import corrections, liveness, outbox
+from briefcast.delivery import corrections
 from briefcast.delivery.claims import Claims
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.lanes import Item, Lane, Signal, Target
 from briefcast.delivery.leases import SenderLeases
-from briefcast.delivery.outbox import Action, Outcome
 from briefcast.delivery.outcomes import EngineStats, OutcomeWriter, RetryPolicy, sent
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
 from briefcast.delivery.rendering import Payload, Renderer, Renders, default_renderers
 from briefcast.delivery.tokens import TokenFaults, fault_key
+from briefcast.store import outbox
+from briefcast.store.outbox import Action, Outcome, liveness
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from briefcast.delivery.outbox import Claimed
 from briefcast.delivery.ratelimit import ChatLimit, RateLimits
 from briefcast.delivery.rendering import Payload
+from briefcast.store.outbox import Claimed
 
 
 @dataclass(frozen=True, slots=True)

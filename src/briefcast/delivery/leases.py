@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from briefcast.delivery import liveness, senders
+from briefcast.store.outbox import liveness, senders
 
 log = logging.getLogger(__name__)
 

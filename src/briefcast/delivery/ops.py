@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from briefcast.config import Settings
-from briefcast.delivery import liveness, outbox, senders
 from briefcast.delivery.engine import DeliveryEngine, EngineStats, Transport
 from briefcast.errors import BriefcastError
-from briefcast.store import Store
+from briefcast.store import Store, outbox
+from briefcast.store.outbox import liveness, senders
 from briefcast.store.records import ChatRef, DeliveryRecord, SubscriptionRecord
 
 

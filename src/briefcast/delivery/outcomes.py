@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from briefcast.delivery import outbox
 from briefcast.delivery.errors import FailureKind, SendError
 from briefcast.delivery.lanes import Item, Signal
-from briefcast.delivery.outbox import Action, Claimed, Outcome
 from briefcast.delivery.ratelimit import RateLimits
+from briefcast.store import outbox
+from briefcast.store.outbox import Action, Claimed, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def quiet(row: Claimed, default_timezone: str, now: datetime) -> Outcome | None:
         return None
     from zoneinfo import ZoneInfo
 
-    from briefcast.delivery.slots import quiet_until
+    from briefcast.slots import quiet_until
 
     tz = ZoneInfo(row.timezone or default_timezone)
     until = quiet_until(row.quiet, tz, now)

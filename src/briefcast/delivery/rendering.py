@@ -8,10 +8,11 @@ from typing import Any
 
 from briefcast.archive.urls import issue_url
 from briefcast.config import Settings
-from briefcast.delivery import corrections, outbox
-from briefcast.delivery.outbox import Claimed
+from briefcast.delivery import corrections
 from briefcast.render.document import Document
 from briefcast.render.options import apply_delivery_options
+from briefcast.store import outbox
+from briefcast.store.outbox import Claimed
 from briefcast.store.records import StoredIssue
 
 Payload = Mapping[str, Any]

@@ -16,9 +16,9 @@ from starlette.routing import BaseRoute
 
 from briefcast.config import Settings
 from briefcast.delivery.engine import DeliveryEngine, Transport
-from briefcast.delivery.slots import utcnow
 from briefcast.jobs import Jobs
 from briefcast.schedule import Scheduler
+from briefcast.slots import utcnow
 from briefcast.store import Store
 
 

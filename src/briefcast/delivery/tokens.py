@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from briefcast.delivery import outbox
-from briefcast.delivery.outbox import Action, Claimed, Outcome
+from briefcast.store import outbox
+from briefcast.store.outbox import Action, Claimed, Outcome
 
 log = logging.getLogger(__name__)
 

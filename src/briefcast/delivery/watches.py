@@ -25,18 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from briefcast.briefing.watch import watch_matches
 from briefcast.config import Settings
-from briefcast.delivery.slots import ALL_DAYS, decide_publish, first_slot_at_or_after, parse_hhmm
-from briefcast.store.db import writer
+from briefcast.slots import ALL_DAYS, decide_publish, first_slot_at_or_after, parse_hhmm
+from briefcast.store.outbox.watches import WatchAlert, alerted_watchers, insert_watch_alerts
 from briefcast.store.records import WatcherRecord
 from briefcast.store.tables import as_utc
 
 # A daily alert goes this long after the digest slot, so it arrives after the digest.
 DAILY_AFTER_DIGEST = timedelta(minutes=1)
-NO_MATCH = "no watched word in this issue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +51,6 @@ def enqueue_watch_alerts(
     only words watched before the issue was published count (the scheduler's tick runs this
     again; ``/watch`` itself shows a new word's matches in the latest issue).
     """
-    from briefcast.delivery.outbox import D, I
-
     now = as_utc(now)
     issue = store.get_issue(issue_id)
     if issue is None or issue.status != "published" or issue.published_at is None:
@@ -65,15 +60,7 @@ def enqueue_watch_alerts(
     watchers: list[WatcherRecord] = store.watchers()
     if not watchers:
         return WatchEnqueue()
-    with store.engine.connect() as conn:
-        had = {
-            int(w)
-            for (w,) in conn.execute(
-                sa.select(D.c.watcher_id)
-                .select_from(D.join(I, I.c.id == D.c.issue_id))
-                .where(I.c.identity == issue.identity, D.c.watcher_id.is_not(None))
-            )
-        }
+    had = alerted_watchers(store.engine, str(issue.identity))
     # Only words watched when the issue came out: /watch shows what the latest issue already says
     # about a new word, so a later word must not bring a second copy of that with the next tick.
     published = as_utc(issue.published_at)
@@ -81,35 +68,13 @@ def enqueue_watch_alerts(
     todo = [(w, words) for w, words in todo if words]
     if not todo:
         return WatchEnqueue()
-    rows: list[dict[str, Any]] = []
+    alerts: list[WatchAlert] = []
     for w, words in todo:
         found = bool(watch_matches(issue.briefing, words))
         at = now if not found or w.mode != "daily" else _daily_at(store, w, issue.published_at, settings)
-        rows.append(
-            {
-                "issue_id": issue_id,
-                "subscription_id": None,
-                "watcher_id": w.id,
-                "kind": "watch",
-                "identity": issue.identity,
-                "platform": w.chat.platform,
-                "status": "pending" if found else "skipped",
-                "attempts": 0,
-                "next_attempt_at": at,
-                "lease_owner": "",
-                "parts_total": 0,
-                "parts_sent": 0,
-                "message_ids": [],
-                "last_error": "" if found else NO_MATCH,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    with writer(store.engine).begin() as conn:
-        ins = _insert(conn).values(rows).on_conflict_do_nothing(index_elements=["issue_id", "watcher_id"])
-        done = conn.execute(ins.returning(D.c.status)).all()
-    pending = sum(1 for (status,) in done if status == "pending")
-    return WatchEnqueue(pending, len(done) - pending)
+        alerts.append(WatchAlert(watcher_id=w.id, platform=w.chat.platform, matched=found, at=at))
+    pending, skipped = insert_watch_alerts(store.engine, issue_id, issue.identity, alerts, now=now)
+    return WatchEnqueue(pending, skipped)
 
 
 def _watched_by(watcher: WatcherRecord, published: datetime) -> tuple[str, ...]:
@@ -130,15 +95,3 @@ def _daily_at(store: Any, watcher: WatcherRecord, published: datetime, settings:
             break
     slot = first_slot_at_or_after(as_utc(published), parse_hhmm(at), ZoneInfo(tz), days)
     return slot + DAILY_AFTER_DIGEST
-
-
-def _insert(conn: sa.Connection) -> Any:
-    from briefcast.delivery.outbox import D
-
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(D)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(D)

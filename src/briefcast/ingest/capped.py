@@ -2,7 +2,7 @@
 
 Three readers fetch bodies they did not choose the size of: a briefing URL (``ingest/read.py``,
 synchronous), a polled source (``ingest/sources/``) and a file shared in Slack
-(``bot/slack.py``). Each refuses a declared ``Content-Length`` over the cap before reading and
+(``bot/slack/files.py``). Each refuses a declared ``Content-Length`` over the cap before reading and
 stops reading as soon as the streamed body passes it (a server may lie or send no length), then
 words the refusal its own way from :class:`OverCap`.
 """

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from briefcast.config import Settings
 from briefcast.delivery.engine import Transport
 from briefcast.delivery.service import DeliveryService
-from briefcast.delivery.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.i18n import counted
 from briefcast.jobs import Jobs
+from briefcast.slots import first_slot_at_or_after, parse_hhmm
 from briefcast.store import Store
 
 log = logging.getLogger(__name__)

@@ -442,6 +442,20 @@ def _item_passages(lb: ListBlock, pattern: re.Pattern[str] | None) -> Iterator[P
 
 def _passage_blocks(found: Sequence[Passage], pattern: re.Pattern[str] | None) -> tuple[Block, ...]:
     """Paragraphs stay paragraphs; consecutive list items become one list (children dropped)."""
+    return _as_blocks(
+        (
+            highlight(runs, pattern) if pattern else runs,
+            item is not None,
+            ordered,
+            item.number if item else None,
+        )
+        for runs, item, ordered in found
+    )
+
+
+def _as_blocks(found: Iterable[tuple[Inline, bool, bool, int | None]]) -> tuple[Block, ...]:
+    """``(runs, is_item, ordered, number)`` passages as blocks: a paragraph each, except that
+    consecutive list items of one kind (ordered or not) become one list."""
     out: list[Block] = []
     pending: list[ListItem] = []
     pending_ordered = False
@@ -451,16 +465,15 @@ def _passage_blocks(found: Sequence[Passage], pattern: re.Pattern[str] | None) -
             out.append(ListBlock(tuple(pending), ordered=pending_ordered))
             pending.clear()
 
-    for runs, item, ordered in found:
-        hl = highlight(runs, pattern) if pattern else runs
-        if item is None:
+    for runs, is_item, ordered, number in found:
+        if not is_item:
             flush()
-            out.append(Paragraph(hl))
-        else:
-            if pending and ordered != pending_ordered:
-                flush()
-            pending_ordered = ordered
-            pending.append(ListItem(hl, number=item.number))
+            out.append(Paragraph(runs))
+            continue
+        if pending and ordered != pending_ordered:
+            flush()
+        pending_ordered = ordered
+        pending.append(ListItem(runs, number=number))
     flush()
     return tuple(out)
 
@@ -514,27 +527,7 @@ def _words_of(passages: Sequence[WatchPassage]) -> list[str]:
 
 def _watch_blocks(found: Sequence[WatchPassage]) -> tuple[Block, ...]:
     """Paragraphs, headlines and table rows as paragraphs; consecutive list items as one list."""
-    out: list[Block] = []
-    pending: list[ListItem] = []
-    pending_ordered = False
-
-    def flush() -> None:
-        if pending:
-            out.append(ListBlock(tuple(pending), ordered=pending_ordered))
-            pending.clear()
-
-    for p in found:
-        runs = bold_spans(p.runs, p.spans)
-        if p.kind == "item":
-            if pending and p.ordered != pending_ordered:
-                flush()
-            pending_ordered = p.ordered
-            pending.append(ListItem(runs, number=p.number))
-        else:
-            flush()
-            out.append(Paragraph(runs))
-    flush()
-    return tuple(out)
+    return _as_blocks((bold_spans(p.runs, p.spans), p.kind == "item", p.ordered, p.number) for p in found)
 
 
 def _sector_label(cat: SectorCatalogue, briefing: Briefing, key: str, lang: str) -> str:

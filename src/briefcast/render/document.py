@@ -13,9 +13,9 @@ import itertools
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from briefcast.briefing.model import (
     Block,
@@ -249,21 +249,35 @@ def _spans(runs: Inline) -> tuple[Span, ...]:
     return _with_targets(out)
 
 
+T = TypeVar("T")
+
+
+def link_runs(items: Sequence[T], url_of: Callable[[T], str | None]) -> Iterator[tuple[str | None, int, int]]:
+    """``(url, start, end)`` per run of adjacent items sharing one link target (``url_of``); an
+    item without a target is a run of its own. Every renderer draws one link per run."""
+    i = 0
+    while i < len(items):
+        url = url_of(items[i])
+        j = i + 1
+        while url is not None and j < len(items) and url_of(items[j]) == url:
+            j += 1
+        yield url, i, j
+        i = j
+
+
+def span_url(span: Span) -> str | None:
+    return span.url
+
+
 def _with_targets(spans: list[Span]) -> tuple[Span, ...]:
     """After each link a chat cannot open, its target as plain text (`` (path)``)."""
     out: list[Span] = []
-    i = 0
-    while i < len(spans):
-        url = spans[i].url
-        j = i + 1
-        while url is not None and j < len(spans) and spans[j].url == url:
-            j += 1
+    for url, i, j in link_runs(spans, span_url):
         out.extend(spans[i:j])
         if url is not None and not chat_linkable(url):
             shown = shown_target(url, "".join(s.text for s in spans[i:j]))
             if shown:
                 out.append(Span(f" ({shown})"))
-        i = j
     return tuple(out)
 
 

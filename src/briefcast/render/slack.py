@@ -26,6 +26,7 @@ from briefcast.render.document import (
     Span,
     clean_text,
     layout,
+    link_runs,
     needs_continued_labels,
     pack,
     with_continued_labels,
@@ -106,13 +107,7 @@ def _wrap(text: str, styles: frozenset[str], before: str, after: str) -> str:
 def spans_mrkdwn(spans: Sequence[Span]) -> str:
     """Spans as mrkdwn; adjacent spans with one URL form one ``<url|text>`` link."""
     out: list[str] = []
-    i = 0
-    while i < len(spans):
-        url = link_url(spans[i].url)
-        j = i + 1
-        if url is not None:
-            while j < len(spans) and link_url(spans[j].url) == url:
-                j += 1
+    for url, i, j in link_runs(spans, lambda s: link_url(s.url)):
         before = spans[i - 1].text[-1:] if i else ""
         after = spans[j].text[:1] if j < len(spans) else ""
         if url is None:
@@ -129,7 +124,6 @@ def spans_mrkdwn(spans: Sequence[Span]) -> str:
             if marks and _needs_zwsp(after):
                 body += _ZWSP
             out.append(body)
-        i = j
     return "".join(out)
 
 

@@ -28,6 +28,7 @@ from briefcast.render.document import (
     Span,
     clean_text,
     layout,
+    link_runs,
     needs_continued_labels,
     pack,
     utf16_len,
@@ -89,19 +90,9 @@ def _span_html(span: Span) -> str:
 def _spans_html(spans: Sequence[Span]) -> str:
     """Spans as HTML; adjacent spans with one URL share one ``<a>``."""
     out: list[str] = []
-    i = 0
-    while i < len(spans):
-        url = _linkable(spans[i].url)
-        if url is None:
-            out.append(_span_html(spans[i]))
-            i += 1
-            continue
-        j = i
-        while j < len(spans) and _linkable(spans[j].url) == url:
-            j += 1
+    for url, i, j in link_runs(spans, lambda s: _linkable(s.url)):
         inner = "".join(_span_html(s) for s in spans[i:j])
-        out.append(f'<a href="{_href(url)}">{inner}</a>')
-        i = j
+        out.append(inner if url is None else f'<a href="{_href(url)}">{inner}</a>')
     return "".join(out)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from briefcast.render.document import Document, Piece, display_width, layout
+from briefcast.render.document import Document, Piece, display_width, layout, link_runs, span_url
 
 LinkStyle = Literal["footnote", "inline"]
 
@@ -34,12 +34,7 @@ class _Links:
 def _piece_text(p: Piece, links: _Links, style: LinkStyle) -> str:
     out: list[str] = []
     spans = p.spans
-    i = 0
-    while i < len(spans):
-        url = spans[i].url
-        j = i + 1
-        while url is not None and j < len(spans) and spans[j].url == url:
-            j += 1
+    for url, i, j in link_runs(spans, span_url):
         text = "".join(s.text for s in spans[i:j])
         if url is None:
             out.append(text)
@@ -47,7 +42,6 @@ def _piece_text(p: Piece, links: _Links, style: LinkStyle) -> str:
             out.append(f"{text} ({url})" if text.strip() and text.strip() != url else url)
         else:
             out.append(f"{text}[{links.number(url)}]")
-        i = j
     return "".join(out)
 
 

@@ -11,6 +11,7 @@ from briefcast.store.errors import (
     StoreInputError,
     UnknownSector,
 )
+from briefcast.store.issues import content_hash, issue_identity, normalise_raw
 from briefcast.store.records import (
     ChatRecord,
     ChatRef,
@@ -21,7 +22,7 @@ from briefcast.store.records import (
     StoredIssue,
     SubscriptionRecord,
 )
-from briefcast.store.store import Store, content_hash, issue_identity, normalise_raw
+from briefcast.store.store import Store
 from briefcast.store.validate import parse_time, parse_timezone
 
 __all__ = [

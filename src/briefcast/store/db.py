@@ -57,6 +57,15 @@ def normalise_url(url: str) -> str:
     return u
 
 
+def redacted_url(url: str) -> str:
+    """A database URL fit for logs and messages: the password hidden; if the URL does not parse,
+    only what follows its last ``@`` (the host part) is shown."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.rsplit("@", 1)[-1]
+
+
 def _sqlite_file(url: URL) -> Path | None:
     db = url.database or ""
     if not db or db == ":memory:" or db.startswith("file:") or url.query.get("mode") == "memory":

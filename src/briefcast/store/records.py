@@ -100,7 +100,7 @@ class SubscriptionRecord:
     silent: bool = False  # /settings: push without a notification sound (Telegram)
     previews: bool = False  # /settings: show link previews
     quiet: str = ""  # /quiet: "22:00-07:00" in ``timezone`` ("" none): on-publish pushes wait
-    days: int = 127  # allowed local weekdays, bit 0 = Monday (briefcast.delivery.slots.ALL_DAYS)
+    days: int = 127  # allowed local weekdays, bit 0 = Monday (briefcast.slots.ALL_DAYS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from briefcast.store.tables import ChatRow, DeliveryRow, IssueRow, SubscriptionRow, WatcherRow, WatchRow
+from briefcast.store.tables import (
+    ChatRow,
+    DeliveryRow,
+    IssueRow,
+    SenderLeaseRow,
+    SubscriptionRow,
+    WatcherRow,
+    WatchRow,
+    WorkerRow,
+)
 
 deliveries: Any = DeliveryRow.__table__  # type: ignore[attr-defined]
 subscriptions: Any = SubscriptionRow.__table__  # type: ignore[attr-defined]
@@ -16,6 +25,8 @@ chats: Any = ChatRow.__table__  # type: ignore[attr-defined]
 issues: Any = IssueRow.__table__  # type: ignore[attr-defined]
 watchers: Any = WatcherRow.__table__  # type: ignore[attr-defined]
 watches: Any = WatchRow.__table__  # type: ignore[attr-defined]
+workers: Any = WorkerRow.__table__  # type: ignore[attr-defined]
+sender_leases: Any = SenderLeaseRow.__table__  # type: ignore[attr-defined]
 
 # delivery.status
 PENDING, CLAIMED, SENT, FAILED, SKIPPED = "pending", "claimed", "sent", "failed", "skipped"

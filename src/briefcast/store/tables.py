@@ -208,7 +208,7 @@ class WorkerRow(SQLModel, table=True):
 
     Another process frees the claims and the sender lease of an owner whose process is gone
     (same host: PID, boot id, pid namespace, start time) or whose heartbeat lapsed; see
-    briefcast.delivery.liveness. ``status`` lists its bot-level faults (a paused platform).
+    briefcast.store.outbox.liveness. ``status`` lists its bot-level faults (a paused platform).
     """
 
     __tablename__ = "worker"
@@ -229,7 +229,7 @@ class SenderLeaseRow(SQLModel, table=True):
 
     Platform limits (Telegram: 30 msg/s per bot) are paced inside one engine, so two engines
     sending at once would each use the whole budget. The holder renews ``expires_at``; a standby
-    takes over once it lapses (crash) or is given back (clean stop). See briefcast.delivery.senders.
+    takes over once it lapses (crash) or is given back (clean stop). See briefcast.store.outbox.senders.
     """
 
     __tablename__ = "sender_lease"

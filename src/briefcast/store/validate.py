@@ -12,6 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from briefcast.briefing.watch import MAX_WATCH_CHARS, MIN_WATCH_CHARS, normalise_phrase, phrase_length
+from briefcast.slots import ALL_DAYS
 from briefcast.store.errors import (
     InvalidDays,
     InvalidMode,
@@ -34,7 +35,7 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-ALL_DAYS = 0b1111111  # bit 0 = Monday ... bit 6 = Sunday (as briefcast.delivery.slots.ALL_DAYS)
+# ALL_DAYS (bit 0 = Monday ... bit 6 = Sunday) is briefcast.slots'.
 WEEKDAYS = 0b0011111
 WEEKEND = 0b1100000
 _EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -192,10 +192,8 @@ async def _set_schedule(
     timezone: str | None = None,
 ) -> Reply:
     ref, _kind, title = await c.target_chat(request, target, lang)
-    # a time makes an on-publish subscription scheduled; a weekly roll-up stays weekly at the new time
-    current = await c.current_subscription(ref) if time is not None else None
-    mode = "scheduled" if time is not None and (current is None or current.mode != "weekly") else None
-    sub = await c.db(c.store.set_schedule, ref, time=time, timezone=timezone, mode=mode)
+    # the store decides the mode: a time makes an on-publish subscription scheduled, weekly stays weekly
+    sub = await c.db(c.store.set_schedule, ref, time=time, timezone=timezone)
     if sub is None or not sub.active:
         return Reply(notice=_not_subscribed(c, request, ref, title, lang))
     msg = t(

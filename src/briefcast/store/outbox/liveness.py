@@ -17,8 +17,9 @@ deliveries back to ``pending`` (the crash counts as an attempt), expires its sen
 deletes its row. A live owner's claims are never touched, whatever their lease says; an owner
 without a worker row (an older version) still falls back to the lease.
 
-Synchronous functions on an SQLAlchemy ``Engine`` (run them in a worker thread), like
-:mod:`briefcast.delivery.outbox`.
+Synchronous functions on an SQLAlchemy ``Engine`` (run them in a worker thread), like the rest
+of :mod:`briefcast.store.outbox`; the :class:`Heartbeat` thread and the process identity it
+records (host, boot id, pid namespace, start time) live here with the rows they write.
 """
 
 from __future__ import annotations
@@ -36,14 +37,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from briefcast.store import schema
 from briefcast.store.db import writer
-from briefcast.store.tables import DeliveryRow, SenderLeaseRow, WorkerRow, as_utc
+from briefcast.store.outbox.common import back_to_pending
+from briefcast.store.tables import as_utc
 
 log = logging.getLogger(__name__)
-
-W = WorkerRow.__table__  # type: ignore[attr-defined]
-D = DeliveryRow.__table__  # type: ignore[attr-defined]
-L = SenderLeaseRow.__table__  # type: ignore[attr-defined]
 
 HEARTBEAT_EVERY = 2.0
 DEAD_AFTER = 10.0
@@ -148,8 +147,8 @@ def register(engine: Engine, owner: str, *, status: str = "") -> None:
         "pid_start": process_start(pid), "started_at": now, "heartbeat_at": now, "status": status[:1000],
     }  # fmt: skip
     with writer(engine).begin() as conn:
-        conn.execute(sa.delete(W).where(W.c.owner == owner))
-        conn.execute(sa.insert(W).values(**row))
+        conn.execute(sa.delete(schema.workers).where(schema.workers.c.owner == owner))
+        conn.execute(sa.insert(schema.workers).values(**row))
 
 
 def beat(engine: Engine, owner: str, *, status: str = "") -> None:
@@ -157,7 +156,9 @@ def beat(engine: Engine, owner: str, *, status: str = "") -> None:
     old claims are gone then, and every write of ours is guarded by ``lease_owner``)."""
     with writer(engine).begin() as conn:
         done = conn.execute(
-            sa.update(W).where(W.c.owner == owner).values(heartbeat_at=real_now(), status=status[:1000])
+            sa.update(schema.workers)
+            .where(schema.workers.c.owner == owner)
+            .values(heartbeat_at=real_now(), status=status[:1000])
         ).rowcount
     if not done:
         register(engine, owner, status=status)
@@ -165,14 +166,14 @@ def beat(engine: Engine, owner: str, *, status: str = "") -> None:
 
 def unregister(engine: Engine, owner: str) -> None:
     with writer(engine).begin() as conn:
-        conn.execute(sa.delete(W).where(W.c.owner == owner))
+        conn.execute(sa.delete(schema.workers).where(schema.workers.c.owner == owner))
 
 
 def workers(engine: Engine) -> list[Worker]:
     """Every registered worker with its liveness (dashboard, metrics, doctor)."""
     now = real_now()
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(W).order_by(W.c.started_at)).all()
+        rows = conn.execute(sa.select(schema.workers).order_by(schema.workers.c.started_at)).all()
     return [
         Worker(
             owner=str(r.owner),
@@ -203,28 +204,22 @@ def reap(engine: Engine) -> Reaped:
     leases expire, their worker rows go. Cheap when nobody died (one read of a small table)."""
     now = real_now()
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(W)).all()
+        rows = conn.execute(sa.select(schema.workers)).all()
     dead = sorted(str(r.owner) for r in rows if not is_alive(r, now))
     if not dead:
         return Reaped()
     with writer(engine).begin() as conn:
         freed = conn.execute(
-            sa.update(D)
-            .where(D.c.status == "claimed", D.c.lease_owner.in_(dead))
-            .values(
-                status="pending",
-                lease_owner="",
-                lease_until=None,
-                next_attempt_at=now,
-                updated_at=now,
-                attempts=D.c.attempts + 1,
-                last_error="the worker that claimed it died mid-delivery",
-            )
+            sa.update(schema.deliveries)
+            .where(schema.deliveries.c.status == schema.CLAIMED, schema.deliveries.c.lease_owner.in_(dead))
+            .values(**back_to_pending(now, "the worker that claimed it died mid-delivery"))
         ).rowcount
         leases = conn.execute(
-            sa.update(L).where(L.c.owner.in_(dead), L.c.expires_at > now).values(expires_at=now)
+            sa.update(schema.sender_leases)
+            .where(schema.sender_leases.c.owner.in_(dead), schema.sender_leases.c.expires_at > now)
+            .values(expires_at=now)
         ).rowcount
-        conn.execute(sa.delete(W).where(W.c.owner.in_(dead)))
+        conn.execute(sa.delete(schema.workers).where(schema.workers.c.owner.in_(dead)))
     result = Reaped(tuple(dead), int(freed or 0), int(leases or 0))
     log.warning(
         "worker(s) %s stopped without handing back their work: %d deliveries and %d sender "

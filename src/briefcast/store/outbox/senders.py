@@ -11,8 +11,8 @@ One engine is far from the bottleneck: it sends well over 1,000 messages per sec
 30/s (or 1,000/s) platform ceiling (docs/benchmarks.md), so extra workers buy availability,
 not throughput.
 
-Like :mod:`briefcast.delivery.outbox`: synchronous functions on an SQLAlchemy ``Engine``, run in a
-worker thread, with timestamps from the caller's clock.
+Like the rest of :mod:`briefcast.store.outbox`: synchronous functions on an SQLAlchemy ``Engine``,
+run in a worker thread, with timestamps from the caller's clock.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from briefcast.store.db import writer
-from briefcast.store.tables import SenderLeaseRow, as_utc
-
-L = SenderLeaseRow.__table__  # type: ignore[attr-defined]
+from briefcast.store.schema import sender_leases
+from briefcast.store.tables import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +50,28 @@ def acquire(engine: Engine, platform: str, owner: str, *, now: datetime, ttl: ti
     until = now + ttl
     with writer(engine).begin() as conn:
         renewed = conn.execute(
-            sa.update(L)
-            .where(L.c.platform == platform, sa.or_(L.c.owner == owner, L.c.expires_at <= now))
+            sa.update(sender_leases)
+            .where(
+                sender_leases.c.platform == platform,
+                sa.or_(sender_leases.c.owner == owner, sender_leases.c.expires_at <= now),
+            )
             .values(
                 owner=owner,
                 expires_at=until,
-                acquired_at=sa.case((L.c.owner == owner, L.c.acquired_at), else_=now),
+                acquired_at=sa.case((sender_leases.c.owner == owner, sender_leases.c.acquired_at), else_=now),
             )
         ).rowcount
         if renewed:
             return True
-        exists = conn.execute(sa.select(L.c.platform).where(L.c.platform == platform)).first()
+        exists = conn.execute(
+            sa.select(sender_leases.c.platform).where(sender_leases.c.platform == platform)
+        ).first()
         if exists is not None:
             return False
     try:
         with writer(engine).begin() as conn:
             row = {"platform": platform, "owner": owner, "expires_at": until, "acquired_at": now}
-            conn.execute(sa.insert(L).values(**row))
+            conn.execute(sa.insert(sender_leases).values(**row))
     except sa.exc.IntegrityError:  # another worker inserted it first
         return False
     return True
@@ -77,7 +81,9 @@ def release(engine: Engine, platform: str, owner: str, *, now: datetime) -> bool
     """Give the lease back (clean stop) so a standby takes over at once; False if not held."""
     with writer(engine).begin() as conn:
         done = conn.execute(
-            sa.update(L).where(L.c.platform == platform, L.c.owner == owner).values(expires_at=as_utc(now))
+            sa.update(sender_leases)
+            .where(sender_leases.c.platform == platform, sender_leases.c.owner == owner)
+            .values(expires_at=as_utc(now))
         ).rowcount
     return bool(done)
 
@@ -85,7 +91,7 @@ def release(engine: Engine, platform: str, owner: str, *, now: datetime) -> bool
 def holders(engine: Engine) -> list[SenderLease]:
     """Every platform's lease (live or lapsed), for operators (``briefcast deliveries``, metrics)."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(L).order_by(L.c.platform)).all()
+        rows = conn.execute(sa.select(sender_leases).order_by(sender_leases.c.platform)).all()
     return [
         SenderLease(
             platform=r.platform,
