@@ -103,8 +103,6 @@ def check_configuration(settings: Settings) -> list[CheckResult]:
 
 def check_database(settings: Settings) -> CheckResult:
     """Connect, run ``SELECT 1``, and compare the schema revision with the code's."""
-    import sqlalchemy as sa
-
     from briefcast.store import db
 
     safe = db.redacted_url(settings.database_url)
@@ -113,8 +111,7 @@ def check_database(settings: Settings) -> CheckResult:
     except Exception as e:  # bad URL, missing driver
         return CheckResult("database", "fail", f"cannot use {safe}: {_first_line(e)}")
     try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        db.ping(engine)
         current = db.current_revision(engine)
     except Exception as e:
         return CheckResult("database", "fail", f"cannot connect to {safe}: {_first_line(e)}")

@@ -19,14 +19,13 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
-import sqlalchemy as sa
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from briefcast.component import Component
 from briefcast.config import Settings
-from briefcast.store import Store
+from briefcast.store import Store, db
 from briefcast.web import HealthCheck, create_app
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,8 @@ log = logging.getLogger(__name__)
 def database_check(store: Store) -> HealthCheck:
     """``SELECT 1`` on the store's engine, off the event loop."""
 
-    def ping() -> bool:
-        with store.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        return True
-
     async def check() -> bool:
-        return await asyncio.to_thread(ping)
+        return await asyncio.to_thread(db.ping, store.engine)
 
     return check
 

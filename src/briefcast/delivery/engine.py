@@ -136,7 +136,7 @@ class DeliveryEngine:
         )
         self.stats = EngineStats()
         self._lanes = {p: Lane(p) for p in self.transports}
-        # Platforms whose sender lease this engine holds (briefcast.delivery.senders): it claims
+        # Platforms whose sender lease this engine holds (briefcast.store.outbox.senders): it claims
         # and sends only those.
         self._leases = SenderLeases(
             self.db, self.owner, tuple(self._lanes), ttl=self.sender_ttl, monotonic=monotonic,

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class SenderLeases:
-    """Which of ``platforms`` this engine may send to (see :mod:`briefcast.delivery.senders`).
+    """Which of ``platforms`` this engine may send to (see :mod:`briefcast.store.outbox.senders`).
 
     ``held`` maps a platform to the monotonic deadline past which its lease is presumed lost.
     ``on_gained`` / ``on_lost`` are called (on the event loop) when a lease is taken or lost.

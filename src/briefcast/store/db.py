@@ -134,6 +134,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(conn), revision)
 
 
+def ping(engine: Engine) -> bool:
+    """``SELECT 1``: the database answers (raises what the driver raises when it does not)."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    return True
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision stamped in the database (None before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext

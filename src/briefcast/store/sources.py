@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from briefcast.store.db import writer
 from briefcast.store.store import Store
 from briefcast.store.tables import IngestEventRow, SourceRow, now, utc
 
@@ -77,23 +74,16 @@ def _status_of(row: SourceRow) -> SourceStatus:
     )
 
 
-@contextmanager
-def _write(store: Store) -> Iterator[Session]:
-    """A write transaction that takes SQLite's write lock up front (as the store's own writes do)."""
-    with Session(writer(store.engine), expire_on_commit=False) as session, session.begin():
-        yield session
-
-
 def sources_status(store: Store) -> list[SourceStatus]:
     """Every known source with its health, by name (for the ``briefcast sources`` command)."""
-    with Session(store.engine) as session:
+    with store._read() as session:
         rows = session.exec(select(SourceRow).order_by(SourceRow.name)).all()
         return [_status_of(r) for r in rows]
 
 
 def enable_source(store: Store, name: str) -> bool:
     """Re-enable a source disabled after failures (resets the failure count); False if unknown."""
-    with _write(store) as session:
+    with store._write() as session:
         row = session.exec(select(SourceRow).where(SourceRow.name == name)).first()
         if row is None:
             return False
@@ -108,7 +98,7 @@ def sync_source(store: Store, config: SourceSpec) -> SourceStatus:
     A changed kind or location is a different source: its validators
     (ETag / Last-Modified), failure count and disabled state are reset.
     """
-    with _write(store) as session:
+    with store._write() as session:
         row = session.exec(select(SourceRow).where(SourceRow.name == config.name)).first()
         stamp = now()
         if row is None:
@@ -129,7 +119,7 @@ def sync_source(store: Store, config: SourceSpec) -> SourceStatus:
 
 def source_state(store: Store, name: str) -> SourceState | None:
     """The named source's health and validators; None if it has no row yet."""
-    with Session(store.engine) as session:
+    with store._read() as session:
         row = session.exec(select(SourceRow).where(SourceRow.name == name)).first()
         if row is None:
             return None
@@ -138,7 +128,7 @@ def source_state(store: Store, name: str) -> SourceState | None:
 
 def update_source(store: Store, name: str, **values: Any) -> None:
     """Set columns of the named source's row (which must exist) and stamp ``updated_at``."""
-    with _write(store) as session:
+    with store._write() as session:
         row = session.exec(select(SourceRow).where(SourceRow.name == name)).one()
         for k, v in values.items():
             setattr(row, k, v)
@@ -152,7 +142,7 @@ def recent_events(store: Store, *, source: str | None = None, limit: int = 20) -
     Events are labelled with the issue's source: the file path or URL for
     polled sources, ``api`` / ``api:<label>`` for the API.
     """
-    with Session(store.engine) as session:
+    with store._read() as session:
         stmt = select(IngestEventRow)
         if source is not None:
             stmt = stmt.where(col(IngestEventRow.source).startswith(source, autoescape=True))
