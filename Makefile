@@ -36,7 +36,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser and not postgres"
+	$(BIN)/python -m pytest -n auto -m "not slow and not browser and not postgres"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
