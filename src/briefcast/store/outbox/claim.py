@@ -158,6 +158,20 @@ def claim(
     return out
 
 
+def _chat_columns() -> tuple[Any, ...]:
+    """What a claimed row needs of its chat (subscription digests and watch alerts alike)."""
+    return (
+        chats.c.id.label("chat_pk"),
+        chats.c.platform,
+        chats.c.external_id,
+        chats.c.workspace,
+        chats.c.kind,
+        chats.c.language,
+        chats.c.active.label("chat_active"),
+        chats.c.deactivated_reason,
+    )
+
+
 def _claimed_subscriptions(conn: sa.Connection, ids: set[int]) -> dict[int, Any]:
     """The subscriptions (and their chats) of claimed digest and correction rows."""
     q = (
@@ -173,14 +187,7 @@ def _claimed_subscriptions(conn: sa.Connection, ids: set[int]) -> dict[int, Any]
             subscriptions.c.mode,
             subscriptions.c.timezone,
             subscriptions.c.quiet,
-            chats.c.id.label("chat_pk"),
-            chats.c.platform,
-            chats.c.external_id,
-            chats.c.workspace,
-            chats.c.kind,
-            chats.c.language,
-            chats.c.active.label("chat_active"),
-            chats.c.deactivated_reason,
+            *_chat_columns(),
         )
         .select_from(subscriptions.join(chats, chats.c.id == subscriptions.c.chat_id))
         .where(subscriptions.c.id.in_(ids))
@@ -218,14 +225,7 @@ def _claimed_watchers(conn: sa.Connection, ids: set[int]) -> dict[int, tuple[Any
         sa.select(
             watchers.c.id,
             watchers.c.thread_id,
-            chats.c.id.label("chat_pk"),
-            chats.c.platform,
-            chats.c.external_id,
-            chats.c.workspace,
-            chats.c.kind,
-            chats.c.language,
-            chats.c.active.label("chat_active"),
-            chats.c.deactivated_reason,
+            *_chat_columns(),
             sub.c.silent,
             sub.c.previews,
             sub.c.timezone,
