@@ -287,3 +287,16 @@ async def test_latency_is_applied_per_request() -> None:
         await client.auth_test()
         elapsed = loop.time() - start
     assert elapsed >= 0.05
+
+
+async def test_a_post_is_stamped_when_it_arrived_not_after_the_simulated_latency(
+    asl: FakeSlack, clock: ManualClock
+) -> None:
+    asl.latency = 0.2
+    before, arrived = asl.arrivals, clock()
+    client = AsyncWebClient(token=asl.token, base_url=asl.api_url)
+    posting = asyncio.create_task(client.chat_postMessage(channel="C1", text="hello"))
+    await asl.wait_for(lambda: asl.arrivals > before, timeout=5)
+    clock.advance(10.0)  # the call is still inside its latency
+    await posting
+    assert asl.posted[-1].t == arrived

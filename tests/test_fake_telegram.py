@@ -441,3 +441,18 @@ async def test_threaded_fake_wakes_async_waiters() -> None:
     assert sent.text == "ping"
     with pytest.raises(TimeoutError):
         await tg.wait_for(lambda: tg.messages_to(10), timeout=0.05)
+
+
+async def test_a_message_is_stamped_when_it_arrived_not_after_the_simulated_latency(
+    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+) -> None:
+    # Limits judge a call at its arrival; the recorded time must be that instant too, or a test
+    # measuring gaps between messages sees the fake's own wake-up jitter (it once read 0.179 s
+    # for two calls that arrived, and were admitted, 0.2 s apart).
+    tg.latency = 0.2
+    before, arrived = tg.arrivals, clock()
+    sending = asyncio.create_task(bot.send_message(42, "hello"))
+    await tg.wait_for(lambda: tg.arrivals > before, timeout=5)
+    clock.advance(10.0)  # the call is still inside its latency
+    await sending
+    assert tg.sent_messages[-1].t == arrived

@@ -49,6 +49,15 @@ Clock = Callable[[], float]
 """A monotonic time source in seconds (``time.monotonic`` or a :class:`ManualClock`)."""
 
 ARRIVAL: contextvars.ContextVar[float | None] = contextvars.ContextVar("fake_request_arrival", default=None)
+
+
+def arrival(clock: Callable[[], float]) -> float:
+    """When the request being handled reached the server (``clock()`` outside a request): the
+    instant its limits judge, and the time a recorded message carries."""
+    stamp = ARRIVAL.get()
+    return clock() if stamp is None else stamp
+
+
 """When the request being handled reached the fake (on the fake's clock); ``None`` outside one."""
 
 
@@ -189,8 +198,7 @@ class Limiter:
         if not self.enabled:
             return LimitCheck(True)
         with self._lock:
-            stamp = ARRIVAL.get()
-            now = self.clock() if stamp is None else stamp
+            now = arrival(self.clock)
             worst = LimitCheck(True)
             for name, key in keys:
                 rule = self._rules.get(name)

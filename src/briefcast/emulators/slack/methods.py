@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from briefcast.emulators.limits import arrival
 from briefcast.emulators.slack.state import (
     MAX_TEXT,
     SlackMessage,
@@ -172,7 +173,8 @@ class _SlackMethods(_SlackState):
         message = self._message_json(channel, ts, text, blocks, params)
         self._messages[(channel.id, ts)] = message
         thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
-        self.posted.append(SlackMessage(channel.id, ts, text, blocks, thread_ts, self.clock(), dict(params)))
+        posted = SlackMessage(channel.id, ts, text, blocks, thread_ts, arrival(self.clock), dict(params))
+        self.posted.append(posted)
         return self._with_warnings(
             {"channel": channel.id, "ts": ts, "message": json.loads(json.dumps(message))}, warnings
         )

@@ -62,7 +62,8 @@ class SlackLimits:
 
 @dataclass(frozen=True)
 class SlackMessage:
-    """A message as posted (``chat.postMessage``) — ``text`` after truncation."""
+    """A message as posted (``chat.postMessage``): ``text`` after truncation; ``t`` when the call
+    arrived (the instant the rate limits judged it)."""
 
     channel: str
     ts: str

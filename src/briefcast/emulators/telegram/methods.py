@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from briefcast.emulators._http import UploadedFile
+from briefcast.emulators.limits import arrival
 from briefcast.emulators.telegram.state import (
     _CHAT_ACTIONS,
     _COMMAND_NAME,
@@ -241,7 +242,7 @@ class _TelegramMethods(_TelegramState):
                 message_thread_id=thread_id,
                 reply_markup=markup,
                 message_id=message["message_id"],
-                t=self.clock(),
+                t=arrival(self.clock),
                 plain=plain,
                 entities=entities,
                 params=dict(params),

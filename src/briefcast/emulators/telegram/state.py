@@ -109,7 +109,8 @@ class TelegramLimits:
 
 @dataclass(frozen=True)
 class SentMessage:
-    """An accepted sendMessage call. ``text`` is as sent; ``plain`` is after entity parsing."""
+    """An accepted sendMessage call. ``text`` is as sent; ``plain`` is after entity parsing; ``t``
+    is when the call arrived (the instant the flood limits judged it)."""
 
     chat_id: int
     text: str
